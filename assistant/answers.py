@@ -1,0 +1,116 @@
+"""What `ask` returns: the vendor's verbatim answer with its citation, or "no reliable answer".
+
+These models are the JSON schema of ``assistant ask --json`` (documented in the README).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["answered", "no_answer"]
+
+
+class Citation(BaseModel):
+    """Where an answer comes from, precisely enough to check it by opening the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: str
+    vendor_id: str
+    document_id: str  # "<vendor_id>/<document id>"
+    document_title: str
+    file: str  # path of the document inside the corpus folder
+    row_id: str  # "<vendor_id>/<document id>#<n>"
+    section: list[str]
+    line_start: int
+    line_end: int
+    sheet: str | None = None
+    language: str
+    as_of: dt.date | None = None
+    version: str | None = None
+    #: Documents of the same vendor that are newer versions of this one: the answer may be outdated.
+    superseded_by: list[str] = Field(default_factory=list)
+
+    def lines(self) -> str:
+        span = (
+            f"line {self.line_start}"
+            if self.line_start == self.line_end
+            else f"lines {self.line_start}-{self.line_end}"
+        )
+        return f"{self.sheet}, {span}" if self.sheet else span
+
+
+class Match(BaseModel):
+    """One retrieved row: its texts as written in the document, its score and its citation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rank: int
+    row_id: str
+    score: float
+    kind: str
+    item: str
+    question: str
+    answer: str
+    detail: str
+    notes: str
+    source_text: str
+    citation: Citation
+
+    def answer_text(self) -> str:
+        """The vendor's answer as one text: the answer cell, then its detail and notes when present."""
+        parts = [p for p in (self.answer, self.detail, self.notes) if p.strip()]
+        return "\n".join(parts) if parts else self.source_text
+
+
+class AskResult(BaseModel):
+    """The result of one question.
+
+    ``status`` is "answered" with ``answer`` set, or "no_answer" with ``reason`` saying why; then
+    ``alternatives`` holds the closest rows, which are related but not a reliable answer.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    status: Status
+    reason: str | None = None
+    answer: Match | None = None
+    alternatives: list[Match] = Field(default_factory=list)
+    confidence: float
+    threshold: float
+    vendor: str | None = None  # the vendor the search was limited to
+    vendor_source: Literal["given", "question", "none"] = "none"
+    language: str | None = None  # the row language the search was limited to
+    question_language: str | None = None
+    k: int
+    model: str
+    index_built_at: dt.datetime
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
+
+    def plain_text(self) -> str:
+        """The answer and its citation as plain text, ready to paste into an email."""
+        if self.answer is None:
+            return f"No reliable answer: {self.reason}"
+        match = self.answer
+        cite = match.citation
+        dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ""
+        version = f", version {cite.version}" if cite.version else ""
+        lines = [
+            match.answer_text(),
+            "",
+            f"Source: {cite.vendor}, {cite.document_title}{version}{dated}",
+            f"{cite.file}, {cite.lines()} (row {cite.row_id})",
+        ]
+        if cite.section:
+            lines.append("Section: " + " > ".join(cite.section))
+        if cite.superseded_by:
+            lines.append("Note: a newer document of this vendor exists: " + ", ".join(cite.superseded_by))
+        return "\n".join(lines)

