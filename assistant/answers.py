@@ -8,9 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["answered", "no_answer"]
+Level = Literal["high", "medium", "low"]
+
+
+def confidence_level(confidence: float, threshold: float) -> Level:
+    """ "low" below the threshold (no reliable answer), "high" a quarter of the way from it to 1, else "medium".
+
+    >>> confidence_level(0.60, 0.65), confidence_level(0.70, 0.65), confidence_level(0.80, 0.65)
+    ('low', 'medium', 'high')
+    """
+    if confidence < threshold:
+        return "low"
+    return "high" if confidence >= threshold + (1.0 - threshold) / 4 else "medium"
 
 
 class Citation(BaseModel):
@@ -50,13 +62,23 @@ class Match(BaseModel):
 
     rank: int
     row_id: str
-    score: float
+    score: float  # dense + lexical: what the rows are ranked by, and the confidence of the best one
+    dense: float  # mean of the plain and the language-centred cosine
+    lexical: float  # BM25 relative to the best lexical match among the rows searched (0..1)
+    #: Set when this row is shown in place of a row that matched the question but whose document has
+    #: a newer version: this row is the same item in the newer document (the matched row is outdated).
+    current_version_of: str | None = None
+    #: The same item in a newer document of the vendor, and whether it states different facts
+    #: (numbers, dates, acronyms) - then this row is probably outdated.
+    newer_version: str | None = None
+    newer_version_differs: bool | None = None
     kind: str
     item: str
     question: str
     answer: str
     detail: str
     notes: str
+    fields: dict[str, str] = Field(default_factory=dict)  # the row's cells by column name, as written
     source_text: str
     citation: Citation
 
@@ -91,6 +113,15 @@ class AskResult(BaseModel):
     index_built_at: dt.datetime
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
+    #: The confidence as a word: "high", "medium" (answered) or "low" (no reliable answer); always derived
+    #: from confidence and threshold, whatever the input says.
+    level: Level = "low"
+
+    @model_validator(mode="after")
+    def _derive_level(self) -> AskResult:
+        object.__setattr__(self, "level", confidence_level(self.confidence, self.threshold))
+        return self
+
     @property
     def answered(self) -> bool:
         return self.status == "answered"
@@ -102,7 +133,7 @@ class AskResult(BaseModel):
         match = self.answer
         cite = match.citation
         dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ""
-        version = f", version {cite.version}" if cite.version else ""
+        version = f", version {cite.version}" if cite.version and cite.version not in cite.document_title else ""
         lines = [
             match.answer_text(),
             "",

@@ -7,8 +7,9 @@ import unicodedata
 
 from assistant.corpus.models import Row
 
-#: Bump when `passage_text` changes: the index records it and is rebuilt when it differs.
-PASSAGE_FORMAT = 1
+#: Bump when `passage_text` or the lexical tokenizer (`assistant.lexical.tokenize`) changes: the index
+#: records it and is rebuilt when it differs.
+PASSAGE_FORMAT = 3
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _SPACE = re.compile(r"\s+")

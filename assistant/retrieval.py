@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,21 +13,38 @@ from assistant.answers import AskResult, Citation, Match
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
+from assistant.corpus.twins import changed, twin_rows
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.index import StoredIndex, open_index
-from assistant.index.vectors import IdArray, set_threads
+from assistant.index.vectors import FloatArray, IdArray, set_threads
 from assistant.passages import clean_question
 from assistant.scoping import VendorNames
 from assistant.settings import DEFAULT_MODEL, Settings
+from assistant.sources import SourceView, source_view
 
 logger = logging.getLogger(__name__)
 
 #: Cosine below which the best row is not taken as an answer, per model (set from the dev questions;
 #: see evals/README.md). Other models fall back to `Settings.answer_threshold` or 0 (always answer).
-CALIBRATED_THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 0.83, "hashing": 0.35}
+CALIBRATED_THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 0.65, "hashing": 0.35}
 
 Progress = Callable[[int, int], None]
+
+#: Weight of the lexical (BM25) score, relative to the best lexical match, added to the dense score.
+LEXICAL_WEIGHT = 0.05
+#: Candidates taken from each of the dense and the lexical index before fusing.
+CANDIDATES = 50
+
+
+class Hit(NamedTuple):
+    """A ranked row: its position, fused score, the two parts, and the stale row it stands in for."""
+
+    position: int
+    score: float
+    dense: float
+    lexical: float
+    current_version_of: str | None
 
 
 class Assistant:
@@ -46,6 +64,7 @@ class Assistant:
         self._by_id = {row.id: position for position, row in enumerate(self.rows)}
         self.documents: dict[str, DocumentMeta] = index.documents
         self.names = VendorNames.from_documents(self.documents.values())
+        self.twins = twin_rows(self.rows, self.documents.values())
         self._newer: dict[str, list[str]] = {}
         for meta in self.documents.values():
             for older in meta.newer_than:
@@ -87,6 +106,11 @@ class Assistant:
             return self.rows[self._by_id[row_id]]
         except KeyError:
             raise QuestionError(f"no row {row_id!r} in the index") from None
+
+    def source(self, row_id: str, context: int = 6) -> SourceView:
+        """The cited lines of a row in its document, in context, for an auditor to check the quote."""
+        row = self.row(row_id)
+        return source_view(self.settings.corpus_dir, self.documents[row.document_id].file, row, context)
 
     def validate_question(self, question: str) -> str:
         """The cleaned question; QuestionError when it is empty or longer than the limit."""
@@ -145,13 +169,13 @@ class Assistant:
             raise QuestionError(f"k must be between 1 and 100, got {k}")
         scope, source = self._scope(cleaned, vendor)
         allowed = self._allowed(scope, language)
-        vector = self.embedder.embed_queries([cleaned])
+        searched_text = self.names.remove_names(cleaned)
+        question_language = detect_language(searched_text) or detect_language(cleaned)
+        vector = self.embedder.embed_queries([searched_text])
         embedded = time.perf_counter()
-        scores, ids = self.index.vectors.search(vector, k, allowed=allowed)
+        ranked = self._rank(searched_text, vector, question_language, allowed, k)
         searched = time.perf_counter()
-        matches = [
-            self._match(rank, int(i), float(s)) for rank, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1)
-        ]
+        matches = [self._match(rank, hit) for rank, hit in enumerate(ranked, start=1)]
         confidence = matches[0].score if matches else 0.0
         reason = None
         if not matches:
@@ -178,7 +202,7 @@ class Assistant:
             vendor=scope,
             vendor_source=source if scope else "none",
             language=language,
-            question_language=detect_language(cleaned),
+            question_language=question_language,
             k=k,
             model=self.embedder.name,
             index_built_at=self.index.manifest.built_at,
@@ -189,8 +213,62 @@ class Assistant:
             },
         )
 
-    def _match(self, rank: int, position: int, score: float) -> Match:
+    def _rank(self, text: str, vector: FloatArray, language: str | None, allowed: IdArray | None, k: int) -> list[Hit]:
+        """The best ``k`` rows, best first.
+
+        Dense candidates come from FAISS and lexical ones from BM25; both are scored as
+        dense + LEXICAL_WEIGHT * (BM25 / best BM25 among the allowed rows). A row of a document that
+        has a newer version, whose twin there (the same bullet of the newer page) states different
+        facts, yields its place: the twin is ranked just above it and the outdated row stays among the
+        alternatives. A twin that states the same facts leaves the row where it is.
+        """
+        query = self.index.means.query_vector(vector, language)
+        depth = max(CANDIDATES, 5 * k)
+        dense_scores, dense_ids = self.index.vectors.search(query, depth, allowed=allowed)
+        lexical = self.index.lexical.scores(text)
+        permitted = np.ones(len(lexical), dtype=bool)
+        if allowed is not None:
+            permitted[:] = False
+            permitted[allowed] = True
+            lexical = np.where(permitted, lexical, 0.0).astype(np.float32)
+        best_lexical = float(lexical.max()) if len(lexical) else 0.0
+        dense = dict(zip(dense_ids[0].tolist(), dense_scores[0].tolist(), strict=True))
+        if best_lexical > 0:
+            top = np.argpartition(-lexical, min(depth, len(lexical) - 1))[:depth]
+            extra = np.array([i for i in top.tolist() if lexical[i] > 0 and i not in dense], dtype=np.int64)
+            if len(extra):
+                cosines = self.index.vectors.reconstruct(extra) @ query[0]
+                dense.update(zip(extra.tolist(), cosines.tolist(), strict=True))
+        hits: dict[int, Hit] = {}
+        for position, cosine in dense.items():
+            lex = float(lexical[position]) / best_lexical if best_lexical > 0 else 0.0
+            hits[position] = Hit(position, cosine + LEXICAL_WEIGHT * lex, cosine, lex, None)
+        for hit in sorted(hits.values(), key=lambda h: -h.score):
+            if hit.current_version_of:
+                continue
+            twin = self._newer_twin(hit.position)
+            if twin is not None and twin[1] and permitted[twin[0]]:
+                current = hits.get(twin[0])
+                if current is None or current.score <= hit.score:
+                    stale_id = self.rows[hit.position].id
+                    hits[twin[0]] = Hit(twin[0], hit.score + 1e-4, hit.dense, hit.lexical, stale_id)
+        return sorted(hits.values(), key=lambda h: (-h.score, h.position))[:k]
+
+    def _newer_twin(self, position: int) -> tuple[int, bool] | None:
+        """The row's twin in a newer document of the vendor, and whether it states something different."""
         row = self.rows[position]
+        newer = self._newer.get(row.document_id)
+        if not newer:
+            return None
+        for twin in sorted(self.twins.get(row.id, ())):
+            twin_position = self._by_id[twin]
+            if self.rows[twin_position].document_id in newer:
+                return twin_position, changed(self.rows[twin_position], row)
+        return None
+
+    def _match(self, rank: int, hit: Hit) -> Match:
+        row = self.rows[hit.position]
+        twin = self._newer_twin(hit.position)
         meta = self.documents[row.document_id]
         citation = Citation(
             vendor=row.vendor,
@@ -211,13 +289,19 @@ class Assistant:
         return Match(
             rank=rank,
             row_id=row.id,
-            score=round(score, 4),
+            score=round(hit.score, 4),
+            dense=round(hit.dense, 4),
+            lexical=round(hit.lexical, 4),
+            current_version_of=hit.current_version_of,
+            newer_version=self.rows[twin[0]].id if twin else None,
+            newer_version_differs=twin[1] if twin else None,
             kind=row.kind,
             item=row.item,
             question=row.question,
             answer=row.answer,
             detail=row.detail,
             notes=row.notes,
+            fields=row.fields,
             source_text=row.source_text,
             citation=citation,
         )

@@ -53,6 +53,24 @@ class VendorNames:
         known = ", ".join(self.vendors) or "none (the corpus is empty)"
         raise QuestionError(f"unknown vendor {name!r}{hint}; known vendors: {known}")
 
+    def remove_names(self, question: str) -> str:
+        """The question without vendor names (and a possessive or particle stuck to them).
+
+        The vendor is applied as a filter, so its name only pulls the question towards rows that
+        happen to repeat it. A question that is nothing but a name is kept as it is.
+
+        >>> remove = VendorNames({"wevox": "Wevox"}).remove_names
+        >>> remove("What's Wevox's uptime?"), remove("Wevoxの稼働率は?"), remove("Wevox")
+        ("What's uptime?", '稼働率は?', 'Wevox')
+        """
+        text = unicodedata.normalize("NFKC", question)
+        for alias in sorted(self.aliases, key=len, reverse=True):
+            suffix = r"(?:'s|’s|の|는|은|가|이|의|에서|에|에는)?" if alias.isascii() else ""
+            before, after = (r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])") if alias.isascii() else ("", "")
+            text = re.sub(before + re.escape(alias) + suffix + after, " ", text, flags=re.IGNORECASE)
+        stripped = re.sub(r"\s+", " ", text).strip(" ,、")
+        return stripped if re.search(r"\w", stripped) else question
+
     def in_question(self, question: str) -> list[str]:
         """Vendors named in the question, in order of first mention."""
         folded = _fold(question)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import Corpus, load_corpus
+from assistant.retrieval import Assistant
+from assistant.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,3 +82,86 @@ def write_corpus(tmp_path: Path) -> WriteCorpus:
         return root
 
     return write
+
+
+# --- a tiny EN/JA/KO corpus of two vendors, and settings that load no model -------------------------------
+
+TINY_DOCUMENTS: list[dict[str, object]] = [
+    {
+        "id": "faq",
+        "vendor": "Acme",
+        "product": "Acme Cloud",
+        "file": "acme/faq.md",
+        "layout": "markdown",
+        "languages": ["en"],
+        "title": "Acme security FAQ",
+        "as_of": dt.date(2025, 6, 1),
+        "newer_than": ["sheet-ja"],
+    },
+    {
+        "id": "sheet-ja",
+        "vendor": "Acme",
+        "product": "Acme Cloud",
+        "file": "acme/sheet.ja.csv",
+        "layout": "csv_checksheet",
+        "languages": ["ja"],
+        "title": "Acme チェックシート",
+    },
+    {
+        "id": "page-ko",
+        "vendor": "Borealis",
+        "product": "Borealis Chat",
+        "file": "borealis/page.ko.txt",
+        "layout": "web_page",
+        "languages": ["ko"],
+        "title": "Borealis 보안",
+    },
+]
+
+TINY_FILES: dict[str, str] = {
+    "acme/faq.md": (
+        "# Acme security\n"
+        "## Certifications\n"
+        "- Acme is ISO/IEC 27001 certified since 2024.\n"
+        "## Backups\n"
+        "- Backups run every night and are kept for 30 days.\n"
+        "- Backup data is encrypted with AES-256.\n"
+    ),
+    "acme/sheet.ja.csv": (
+        "No,分類,質問,回答,詳細\n"
+        "1,認証,ISMSを取得していますか,有,ISO/IEC 27001認証取得済み\n"
+        "2,,二要素認証に対応していますか,有,TOTPに対応\n"
+    ),
+    "borealis/page.ko.txt": (
+        "보안\n\n백업\n\n  • 백업은 매일 수행됩니다\n  • 백업 데이터는 7일간 보관됩니다\n\n"
+        "계정 관리\n\n  • SSO(SAML 2.0)를 지원합니다\n"
+    ),
+}
+TINY_ROWS = 8
+
+
+@pytest.fixture
+def tiny_corpus(write_corpus: WriteCorpus) -> Path:
+    """Two vendors, three documents (EN markdown, JA CSV, KO web page), eight rows."""
+    return write_corpus(TINY_DOCUMENTS, TINY_FILES)
+
+
+@pytest.fixture
+def hashing_settings(tmp_path: Path, tiny_corpus: Path) -> Settings:
+    """Settings over the tiny corpus with the model-free hashing embedder and a fresh index folder."""
+    return Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+
+
+# --- the real model over the seed corpus (tests marked "model") -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default model (converted into the user's cache once) and a session index folder."""
+    return Settings(corpus_dir=REPO_ROOT / "corpus", index_dir=tmp_path_factory.mktemp("model") / "index")
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(model_settings: Settings) -> Assistant:
+    """The assistant over the seed corpus with the real model; the index is built once per session."""
+    return Assistant.load(model_settings)

@@ -163,6 +163,18 @@ def parse_xlsx_checksheet(path: Path, meta: DocumentMeta) -> ParsedDocument:
     return parsed
 
 
+def sheet_lines(path: Path, sheet: str) -> list[str]:
+    """The rows of one worksheet as the parser reads them (cells joined by tabs), for source views."""
+    import openpyxl
+
+    values_book = openpyxl.load_workbook(path, data_only=True)
+    formula_book = openpyxl.load_workbook(path, data_only=False)
+    if sheet not in values_book.sheetnames:
+        raise CorpusError(path, f"no worksheet {sheet!r}; the workbook changed since the index was built")
+    grid = _sheet_grid(values_book[sheet], formula_book[sheet], path)
+    return ["\t".join(cells).rstrip("\t") for _, cells in grid]
+
+
 def _sheet_grid(sheet: Any, formulas: Any, path: Path) -> list[tuple[int, list[str]]]:
     """Cell texts row by row; a vertically merged cell's value is repeated in every row it spans."""
     max_row, max_col = sheet.max_row, sheet.max_column

@@ -1,0 +1,37 @@
+# Two commands (see README): `make run` starts the assistant, `make test` runs the whole test suite.
+# Both create .venv on first use and install from the package index configured for pip (works offline
+# where PyPI is mirrored, as on this project's machines and CI).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test lint build eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/assistant build
+	$(BIN)/streamlit run ui/app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+build: $(STAMP)
+	$(BIN)/assistant build
+
+eval: $(STAMP)
+	$(BIN)/assistant eval --questions evals/questions.test.jsonl --out artifacts/eval
+
+clean:
+	rm -rf index artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,199 @@
+"""The parts ranking is built from: lexical scores, language means, twin rows, vendor names, freshness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import WriteCorpus
+
+from assistant.corpus import load_corpus
+from assistant.corpus.models import Row
+from assistant.corpus.twins import align_rows, changed, facts, twin_rows
+from assistant.index.language_means import LanguageMeans, query_sample
+from assistant.lexical import BM25, tokenize
+from assistant.retrieval import Assistant
+from assistant.scoping import VendorNames
+from assistant.settings import Settings
+
+
+def _row(row_id: str, answer: str, *, language: str = "en", section: list[str] | None = None) -> Row:
+    return Row(
+        id=row_id,
+        vendor="V",
+        vendor_id="v",
+        document_id=row_id.split("#")[0],
+        language=language,
+        kind="bullet",
+        section=section or ["S"],
+        answer=answer,
+        source_text=answer,
+        line_start=1,
+        line_end=1,
+    )
+
+
+def test_tokenize_splits_cjk_into_bigrams_and_drops_english_function_words() -> None:
+    assert tokenize("Do you support SSO?") == ["support", "sso"]
+    assert tokenize("バックアップ世代") == ["バッ", "ック", "クア", "アッ", "ップ", "プ世", "世代"]
+    assert tokenize("백업 주기") == ["백업", "주기"]
+    assert tokenize("ＴＬＳ１．３") == ["tls", "1", "3"]  # full-width folds to ASCII
+    assert tokenize("の") == ["の"]
+
+
+def test_bm25_prefers_rare_matching_terms_and_round_trips(tmp_path: Path) -> None:
+    bm25 = BM25(["backups are encrypted", "backups run nightly", "single sign-on with SAML", "7世代のバックアップ"])
+    scores = bm25.scores("Are backups encrypted?")
+    assert scores.argmax() == 0
+    assert scores[2] == 0.0
+    assert bm25.scores("バックアップは何世代?").argmax() == 3
+    assert not bm25.scores("zebra").any()
+    bm25.save(tmp_path / "m.npz", tmp_path / "v.json")
+    again = BM25.load(tmp_path / "m.npz", tmp_path / "v.json")
+    assert np.allclose(again.scores("SAML backups"), bm25.scores("SAML backups"))
+
+
+def test_language_means_remove_the_language_direction() -> None:
+    # Two languages that differ by a constant offset: after centring, the same topic lines up.
+    topic = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
+    offset = np.array([0.0, 0.0, 3.0], dtype=np.float32)
+    passages = np.vstack([topic, topic + offset]).astype(np.float32)
+    languages = ["en", "en", "ja", "ja"]
+    means = LanguageMeans.estimate(passages, languages, {"en": topic, "ja": topic + offset})
+    vectors = means.index_vectors(passages, languages)
+    assert vectors.shape == (4, 6)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    query = means.query_vector(topic[0] + offset, "ja")  # a "Japanese" question on topic 0
+    scores = vectors @ query[0]
+    assert set(np.argsort(-scores)[:2].tolist()) == {0, 2}  # topic 0 in both languages first
+    assert means.query_vector(topic[0], "fr").shape == (1, 6)  # unknown language: the mean of means
+
+
+def test_language_means_round_trip(tmp_path: Path) -> None:
+    means = LanguageMeans({"en": np.ones(3, np.float32)}, {"en": np.zeros(3, np.float32)})
+    means.save(tmp_path / "m.json")
+    again = LanguageMeans.load(tmp_path / "m.json")
+    assert np.array_equal(again.passage["en"], means.passage["en"])
+    assert np.array_equal(again.query["en"], means.query["en"])
+
+
+def test_query_sample_spreads_positions_and_caps_the_size() -> None:
+    sample = query_sample(["en"] * 10 + ["ja"] * 3, size=4)
+    assert sample == {"en": [0, 3, 6, 9], "ja": [10, 11, 12]}
+
+
+def test_facts_and_changed_compare_numbers_and_acronyms_across_languages() -> None:
+    older = _row("v/ja#1", "ISMS取得予定(準備中)", language="ja")
+    newer = _row("v/en#1", "ISO/IEC 27001:2022 certified, valid 2025-04-25 to 2028-04-24")
+    assert {"iso", "iec", "27001:2022", "2025-04-25"} <= facts(newer)
+    assert changed(newer, older)
+    same_ja = _row("v/ja#2", "TLS1.3のみを使用", language="ja")
+    same_en = _row("v/en#2", "TLS 1.3 only")
+    assert not changed(same_en, same_ja)
+
+
+def test_align_rows_pairs_sections_in_order_and_skips_an_extra_section() -> None:
+    en = [
+        _row("v/en#1", "a", section=["A"]),
+        _row("v/en#2", "b", section=["A"]),
+        _row("v/en#3", "c", section=["B"]),
+        _row("v/en#4", "d", section=["Extra"]),
+        _row("v/en#5", "e", section=["Extra"]),
+        _row("v/en#6", "e", section=["Extra"]),
+        _row("v/en#7", "f", section=["C"]),
+    ]
+    ja = [
+        _row("v/ja#1", "あ", language="ja", section=["甲"]),
+        _row("v/ja#2", "い", language="ja", section=["甲"]),
+        _row("v/ja#3", "う", language="ja", section=["乙"]),
+        _row("v/ja#4", "え", language="ja", section=["丙"]),
+    ]
+    pairs = [(x.id, y.id) for x, y in align_rows(en, ja)]
+    assert pairs == [("v/en#1", "v/ja#1"), ("v/en#2", "v/ja#2"), ("v/en#3", "v/ja#3"), ("v/en#7", "v/ja#4")]
+
+
+def test_seed_twins_link_pages_checksheet_items_and_wevox_languages(seed_dir: Path) -> None:
+    corpus = load_corpus(seed_dir)
+    twins = twin_rows(corpus.rows, [d.meta for d in corpus.documents])
+    assert twins["voiceping/security-page-ko#11"] == {"voiceping/security-page-en#11", "voiceping/security-page-ja#11"}
+    assert twins["voiceping/security-checksheet-ja#1"] == {
+        "voiceping/security-page-en#1",
+        "voiceping/security-page-ja#1",
+        "voiceping/security-page-ko#1",
+    }
+    assert twins["wevox/meti-checksheet#39"] == {"wevox/meti-checksheet#88"}
+    assert "voiceping/security-page-en#67" not in twins  # System Architecture exists only in English
+    assert "voiceping/security-checksheet-ja#14" not in twins  # 稼働率 is four rows: no unique twin
+
+
+def test_vendor_names_strip_names_with_possessives_and_particles() -> None:
+    names = VendorNames({"wevox": "Wevox", "voiceping": "VoicePing"})
+    assert names.remove_names("What is Wevox's uptime?") == "What is uptime?"
+    assert names.remove_names("VoicePingのバックアップ") == "バックアップ"
+    assert names.remove_names("VoicePing는 SSO 되나요?") == "SSO 되나요?"
+    assert names.remove_names("voicepinger backups") == "voicepinger backups"  # not a whole word
+    assert names.remove_names("Wevox?") == "Wevox?"
+
+
+@pytest.fixture
+def versions_corpus(write_corpus: WriteCorpus) -> Path:
+    """An older Japanese page and a newer English page of one vendor, twins by structure."""
+    documents: list[dict[str, object]] = [
+        {
+            "id": "page-en",
+            "vendor": "Acme",
+            "product": "Acme",
+            "file": "acme/page.en.md",
+            "layout": "markdown",
+            "languages": ["en"],
+            "title": "Acme security",
+            "as_of": dt.date(2025, 5, 1),
+            "newer_than": ["page-ja"],
+            "twins": ["page-ja"],
+        },
+        {
+            "id": "page-ja",
+            "vendor": "Acme",
+            "product": "Acme",
+            "file": "acme/page.ja.md",
+            "layout": "markdown",
+            "languages": ["ja"],
+            "title": "Acme セキュリティ",
+            "twins": ["page-en"],
+        },
+    ]
+    files = {
+        "acme/page.en.md": "# Security\n- Logs are anonymised within 30 days.\n- Passwords can be changed by users.\n",
+        "acme/page.ja.md": "# セキュリティ\n- ログは永久に保存します。\n- パスワードはユーザーが変更できます。\n",
+    }
+    return write_corpus(documents, files)
+
+
+def test_an_outdated_row_yields_to_its_newer_twin_and_stays_as_an_alternative(
+    versions_corpus: Path, tmp_path: Path
+) -> None:
+    settings = Settings(corpus_dir=versions_corpus, index_dir=tmp_path / "index", model="hashing")
+    assistant = Assistant.load(settings)
+    result = assistant.ask("ログは永久に保存しますか", k=4)
+    assert result.answer is not None
+    assert result.answer.row_id == "acme/page-en#1"  # the newer page states a different fact (30 days)
+    assert result.answer.current_version_of == "acme/page-ja#1"
+    stale = next(m for m in result.alternatives if m.row_id == "acme/page-ja#1")
+    assert (stale.newer_version, stale.newer_version_differs) == ("acme/page-en#1", True)
+    assert stale.score < result.answer.score
+    assert stale.citation.superseded_by == ["acme/page-en"]
+
+
+def test_a_row_whose_newer_twin_says_the_same_keeps_its_place(versions_corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=versions_corpus, index_dir=tmp_path / "index", model="hashing")
+    assistant = Assistant.load(settings)
+    result = assistant.ask("パスワードはユーザーが変更できますか", k=4)
+    assert result.answer is not None
+    assert result.answer.row_id == "acme/page-ja#2"
+    assert result.answer.current_version_of is None
+    assert (result.answer.newer_version, result.answer.newer_version_differs) == ("acme/page-en#2", False)
+    only_japanese = assistant.ask("ログは永久に保存しますか", language="ja", k=2)
+    assert only_japanese.answer is not None
+    assert only_japanese.answer.row_id == "acme/page-ja#1"  # the newer twin is filtered out: no promotion
