@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 
 from assistant.cli import main
 from assistant.evaluation.questions import load_questions
@@ -14,6 +13,8 @@ from assistant.evaluation.report import write_report
 from assistant.evaluation.runner import evaluate
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+
+from conftest import REPO_ROOT
 
 GATE = json.loads((REPO_ROOT / "evals" / "gate.json").read_text(encoding="utf-8"))
 

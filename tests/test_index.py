@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_ROWS
 
 from assistant.corpus import load_corpus
 from assistant.embedding import HashingEmbedder, load_embedder
@@ -16,6 +15,8 @@ from assistant.index import VectorIndex, build_index, open_index, stale_reasons
 from assistant.index import folder as index_folder
 from assistant.index import vectors as index_vectors
 from assistant.settings import Settings
+
+from conftest import TINY_ROWS
 
 
 def _build(settings: Settings) -> index_folder.StoredIndex:

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 
 from assistant.answers import AskResult
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+
+from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.model
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WriteCorpus
 
 from assistant.corpus import load_corpus
 from assistant.corpus.models import Row
@@ -17,6 +16,8 @@ from assistant.lexical import BM25, tokenize
 from assistant.retrieval import Assistant
 from assistant.scoping import VendorNames
 from assistant.settings import Settings
+
+from conftest import WriteCorpus
 
 
 def _row(row_id: str, answer: str, *, language: str = "en", section: list[str] | None = None) -> Row:

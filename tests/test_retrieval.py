@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import TINY_ROWS
 
 from assistant.answers import AskResult
 from assistant.cli import main
 from assistant.errors import QuestionError
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+
+from conftest import TINY_ROWS
 
 
 @pytest.fixture

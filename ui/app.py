@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from cards import CHAT_PAGE, SOURCE_PAGE
 
 # Emoji, not :material/ icons: a material page icon makes the browser fetch the favicon from fonts.gstatic.com.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from cards import Turn, language_name, render_turn
-from loading import get_assistant
 
 from assistant.errors import QuestionError
+
+from cards import Turn, language_name, render_turn
+from loading import get_assistant
 
 assistant = get_assistant()
 

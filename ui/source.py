@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from cards import CHAT_PAGE, FILTER_KEYS, render_source
-from loading import get_assistant
 
 from assistant.errors import AssistantError
+
+from cards import CHAT_PAGE, FILTER_KEYS, render_source
+from loading import get_assistant
 
 st.set_page_config(layout="wide")
 
