@@ -1,0 +1,164 @@
+"""Build the index from the corpus, or open the saved one when it still matches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.corpus.loader import METADATA_FILE, Corpus
+from assistant.embedding import Embedder
+from assistant.errors import IndexStaleError
+from assistant.index import folder
+from assistant.index.folder import StoredIndex
+from assistant.index.language_means import LanguageMeans, query_sample
+from assistant.index.manifest import DocumentStamp, IndexManifest, differences, rows_digest
+from assistant.index.vectors import VectorIndex
+from assistant.lexical import BM25
+from assistant.passages import PASSAGE_FORMAT, passage_text
+from assistant.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+_VERSIONED = ("checksheet-assistant", "faiss-cpu", "sentence-transformers", "transformers", "torch", "numpy")
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def current_manifest(corpus: Corpus, embedder: Embedder, passages: list[str] | None = None) -> IndexManifest:
+    """The manifest an index built now from ``corpus`` with ``embedder`` would have."""
+    rows = corpus.rows
+    passages = passages if passages is not None else [passage_text(r) for r in rows]
+    metadata = corpus.root / METADATA_FILE
+    return IndexManifest(
+        model=embedder.name,
+        model_fingerprint=embedder.fingerprint,
+        query_prompt=embedder.query_prompt,
+        passage_prompt=embedder.passage_prompt,
+        passage_format=PASSAGE_FORMAT,
+        dimension=embedder.dimension,
+        faiss_index="",
+        rows=len(rows),
+        rows_sha256=rows_digest(rows, passages),
+        corpus_metadata_sha256=hashlib.sha256(metadata.read_bytes()).hexdigest() if metadata.is_file() else "",
+        documents={
+            doc.key: DocumentStamp(file=doc.meta.file, sha256=doc.sha256, rows=len(doc.rows))
+            for doc in corpus.documents
+        },
+        skipped={key: str(error) for key, error in corpus.errors.items()},
+        versions=_versions(),
+        built_at=dt.datetime.now(dt.UTC),
+        build_seconds=0.0,
+    )
+
+
+def build_index(
+    settings: Settings, corpus: Corpus, embedder: Embedder, progress: Progress | None = None
+) -> StoredIndex:
+    """Embed every row of ``corpus`` and save the index to ``settings.index_dir`` (atomically)."""
+    with folder.build_lock(settings.index_dir):
+        return _build(settings, corpus, embedder, progress)
+
+
+def _build(settings: Settings, corpus: Corpus, embedder: Embedder, progress: Progress | None) -> StoredIndex:
+    started = time.perf_counter()
+    rows = corpus.rows
+    if not rows:
+        raise IndexStaleError(f"the corpus in {corpus.root} has no rows to index; check corpus.toml and its files")
+    passages = [passage_text(r) for r in rows]
+    languages = [r.language for r in rows]
+    sample = query_sample(languages)
+    total = len(rows) + sum(len(v) for v in sample.values())
+
+    def passage_progress(done: int, _: int) -> None:
+        if progress:
+            progress(done, total)
+
+    vectors = np.asarray(embedder.embed_passages(passages, progress=passage_progress), dtype=np.float32)
+    if vectors.shape != (len(rows), embedder.dimension):
+        raise IndexStaleError(f"the embedder returned shape {vectors.shape} for {len(rows)} rows")
+    query_vectors = {}
+    done = len(rows)
+    for language, positions in sample.items():
+        query_vectors[language] = np.asarray(embedder.embed_queries([passages[i] for i in positions]), np.float32)
+        done += len(positions)
+        if progress:
+            progress(done, total)
+    means = LanguageMeans.estimate(vectors, languages, query_vectors)
+    index = VectorIndex.build(means.index_vectors(vectors, languages))
+    lexical = BM25(passages)
+    manifest = current_manifest(corpus, embedder, passages).model_copy(
+        update={
+            "faiss_index": index.kind,
+            "built_at": dt.datetime.now(dt.UTC),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+    documents = [doc.meta for doc in corpus.documents]
+    folder.save(settings.index_dir, manifest, rows, documents, index, means, lexical)
+    logger.info("built %s: %d rows in %.1fs", settings.index_dir, len(rows), manifest.build_seconds)
+    return folder.load(settings.index_dir)
+
+
+def open_index(
+    settings: Settings,
+    corpus: Corpus,
+    embedder: Embedder,
+    *,
+    rebuild: bool = True,
+    progress: Progress | None = None,
+) -> StoredIndex:
+    """The saved index if it matches ``corpus`` and ``embedder``; otherwise rebuild it (or refuse).
+
+    With ``rebuild=False`` a missing or stale index raises IndexStaleError listing what changed.
+    """
+    expected = current_manifest(corpus, embedder)
+    with folder.build_lock(settings.index_dir):
+        saved = _readable_manifest(settings)
+        if saved is not None:
+            reasons = differences(saved, expected)
+            if not reasons:
+                try:
+                    return folder.load(settings.index_dir)
+                except IndexStaleError as exc:
+                    reasons = [str(exc)]
+        else:
+            reasons = [f"no index in {settings.index_dir}"]
+        if not rebuild:
+            raise IndexStaleError(
+                f"the index in {settings.index_dir} is out of date: {'; '.join(reasons)}. "
+                "Rebuild it with 'assistant build'."
+            )
+        logger.info("building the index: %s", "; ".join(reasons))
+        return _build(settings, corpus, embedder, progress)
+
+
+def _readable_manifest(settings: Settings) -> IndexManifest | None:
+    try:
+        return folder.read_manifest(settings.index_dir)
+    except IndexStaleError as exc:
+        logger.warning("%s", exc)
+        return None
+
+
+def stale_reasons(settings: Settings, corpus: Corpus, embedder: Embedder) -> list[str]:
+    """Why the saved index does not match (empty when it does)."""
+    saved = _readable_manifest(settings)
+    if saved is None:
+        return [f"no index in {settings.index_dir}"]
+    return differences(saved, current_manifest(corpus, embedder))

@@ -1,0 +1,97 @@
+"""Vectors that match across languages: each embedding also seen with its language's mean removed.
+
+A multilingual embedding carries the language a text is written in; a Korean question lands near
+Korean rows about anything before English rows about its topic. Subtracting the mean vector of each
+language (passages and questions separately, as their prompts differ) removes most of that. Removing
+it entirely costs some same-language precision, so a row is indexed as both its plain and its
+centred vector, concatenated and scaled so that the inner product is the mean of the two cosines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+#: Rows per language embedded as questions to estimate the question-side means.
+QUERY_SAMPLE = 256
+
+
+def _unit(x: FloatArray) -> FloatArray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    unit: FloatArray = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
+
+
+@dataclass(frozen=True)
+class LanguageMeans:
+    """Mean passage and question vectors per language.
+
+    >>> means = LanguageMeans({"en": np.array([1.0, 0.0], np.float32)}, {"en": np.array([0.0, 1.0], np.float32)})
+    >>> means.index_vectors(np.array([[1.0, 1.0]], np.float32) / np.sqrt(2), ["en"]).shape
+    (1, 4)
+    """
+
+    passage: dict[str, FloatArray]
+    query: dict[str, FloatArray]
+
+    @classmethod
+    def estimate(cls, passages: FloatArray, languages: Sequence[str], queries: dict[str, FloatArray]) -> LanguageMeans:
+        """Passage means from all rows; question means from ``queries`` (sample rows embedded as questions)."""
+        codes = np.asarray(languages)
+        passage = {lang: passages[codes == lang].mean(axis=0).astype(np.float32) for lang in sorted(set(languages))}
+        query = {lang: q.mean(axis=0).astype(np.float32) for lang, q in sorted(queries.items()) if len(q)}
+        return cls(passage, query)
+
+    def _query_mean(self, language: str | None) -> FloatArray:
+        if language in self.query:
+            return self.query[language]
+        mean: FloatArray = np.mean(np.stack(list(self.query.values())), axis=0).astype(np.float32)
+        return mean
+
+    def index_vectors(self, passages: FloatArray, languages: Sequence[str]) -> FloatArray:
+        """[plain, centred] / sqrt(2) per row: unit vectors whose inner products average both cosines."""
+        means = np.stack([self.passage[lang] for lang in languages]) if len(languages) else passages
+        centred = _unit(passages - means)
+        vectors: FloatArray = (np.hstack([_unit(passages), centred]) / np.sqrt(2.0)).astype(np.float32)
+        return vectors
+
+    def query_vector(self, query: FloatArray, language: str | None) -> FloatArray:
+        """The same transform for one question (shape (1, 2 * dim))."""
+        query = query.reshape(1, -1)
+        centred = _unit(query - self._query_mean(language))
+        vector: FloatArray = (np.hstack([_unit(query), centred]) / np.sqrt(2.0)).astype(np.float32)
+        return vector
+
+    def save(self, path: Path) -> None:
+        payload = {
+            "note": "mean vectors per language, subtracted to make rows and questions comparable across languages",
+            "passage": {k: [round(float(x), 7) for x in v] for k, v in self.passage.items()},
+            "query": {k: [round(float(x), 7) for x in v] for k, v in self.query.items()},
+        }
+        path.write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> LanguageMeans:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            {k: np.asarray(v, dtype=np.float32) for k, v in payload["passage"].items()},
+            {k: np.asarray(v, dtype=np.float32) for k, v in payload["query"].items()},
+        )
+
+
+def query_sample(languages: Sequence[str], size: int = QUERY_SAMPLE) -> dict[str, list[int]]:
+    """Row positions per language to embed as questions: evenly spread, at most ``size`` each."""
+    positions: dict[str, list[int]] = {}
+    for position, lang in enumerate(languages):
+        positions.setdefault(lang, []).append(position)
+    return {
+        lang: [items[int(i)] for i in np.linspace(0, len(items) - 1, num=min(size, len(items)))]
+        for lang, items in positions.items()
+    }

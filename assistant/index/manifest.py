@@ -1,0 +1,95 @@
+"""The index manifest: what an index was built from, and what changed since."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.corpus.models import Row
+
+#: Bump when the folder layout or the manifest's meaning changes.
+INDEX_FORMAT = 2
+
+
+class DocumentStamp(BaseModel):
+    """One indexed document: the hash of its file and how many rows it gave."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    sha256: str
+    rows: int
+
+
+class IndexManifest(BaseModel):
+    """``manifest.json``: enough to tell whether an index still matches the corpus and the model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = INDEX_FORMAT
+    model: str
+    model_fingerprint: str
+    query_prompt: str
+    passage_prompt: str
+    passage_format: int
+    dimension: int  # of the model's embeddings; index vectors are [plain, language-centred], twice as long
+    metric: str = "inner product of [plain, language-centred] unit vectors / sqrt(2): the mean of both cosines"
+    faiss_index: str
+    rows: int
+    rows_sha256: str  # hash of every row and its passage text: any parser or corpus change shows here
+    corpus_metadata_sha256: str
+    documents: dict[str, DocumentStamp] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(default_factory=dict)  # documents that failed to load, and why
+    versions: dict[str, str] = Field(default_factory=dict)
+    built_at: dt.datetime
+    build_seconds: float
+
+
+def rows_digest(rows: Sequence[Row], passages: Sequence[str]) -> str:
+    """A stable hash of the rows and the text they are embedded as."""
+    digest = hashlib.sha256()
+    for row, passage in zip(rows, passages, strict=True):
+        digest.update(json.dumps(row.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode())
+        digest.update(b"\x00")
+        digest.update(passage.encode())
+        digest.update(b"\x01")
+    return digest.hexdigest()
+
+
+def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
+    """Human-readable reasons a saved index no longer matches (empty when it does).
+
+    ``current`` is the manifest the index would have if built now (its build fields are ignored).
+    """
+    reasons: list[str] = []
+    if saved.format != current.format:
+        reasons.append(f"index format {saved.format} -> {current.format}")
+    if saved.model != current.model:
+        reasons.append(f"model {saved.model!r} -> {current.model!r}")
+    elif saved.model_fingerprint != current.model_fingerprint:
+        reasons.append(
+            f"model weights changed (fingerprint {saved.model_fingerprint[:12]} -> {current.model_fingerprint[:12]})"
+        )
+    if (saved.query_prompt, saved.passage_prompt) != (current.query_prompt, current.passage_prompt):
+        reasons.append("prompts changed")
+    if saved.passage_format != current.passage_format:
+        reasons.append(f"passage format {saved.passage_format} -> {current.passage_format}")
+    for key in sorted(set(saved.documents) | set(current.documents)):
+        old, new = saved.documents.get(key), current.documents.get(key)
+        if old is None:
+            reasons.append(f"document added: {key}")
+        elif new is None:
+            reasons.append(f"document removed: {key}")
+        elif old.sha256 != new.sha256:
+            reasons.append(f"document changed: {key} ({new.file})")
+    for key in sorted(set(saved.skipped) ^ set(current.skipped)):
+        reasons.append(f"document {key} {'now loads' if key in saved.skipped else 'no longer loads'}")
+    if saved.corpus_metadata_sha256 != current.corpus_metadata_sha256:
+        reasons.append("corpus.toml changed")
+    if not reasons and saved.rows_sha256 != current.rows_sha256:
+        reasons.append("rows changed (the parser now reads the documents differently)")
+    return reasons
