@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/assistant build
-	$(BIN)/streamlit run ui/app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run ui/app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode viewer
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
