@@ -33,5 +33,9 @@ build: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/assistant eval --questions evals/questions.test.jsonl --out artifacts/eval
 
+# Speed, memory and cold starts on this machine (evals/bench/README.md); BENCH_ARGS="--sizes seed,10000" for a short run.
+bench: $(STAMP)
+	$(BIN)/python -m evals.bench --json artifacts/bench/results.json $(BENCH_ARGS)
+
 clean:
 	rm -rf index artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -37,6 +37,18 @@ LEXICAL_WEIGHT = 0.05
 CANDIDATES = 50
 
 
+#: Lexical scores are computed for the allowed rows only when they are at most this share (1/4) of the corpus.
+LEXICAL_SUBSET_SHARE = 4
+
+
+def _contains(allowed: IdArray | None, position: int) -> bool:
+    """Whether a row may be returned: no filter, or in the (sorted) allowed rows."""
+    if allowed is None:
+        return True
+    at = int(np.searchsorted(allowed, position))
+    return at < len(allowed) and int(allowed[at]) == position
+
+
 class Hit(NamedTuple):
     """A ranked row: its position, fused score, the two parts, and the stale row it stands in for."""
 
@@ -73,12 +85,14 @@ class Assistant:
         languages = np.array([row.language for row in self.rows])
         self._vendor_rows = {v: np.flatnonzero(vendors == v).astype(np.int64) for v in set(vendors.tolist())}
         self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in set(languages.tolist())}
+        # Row position -> its newer twin, filled as rows are ranked (the fact comparison is regex work).
+        self._twin_memo: dict[int, tuple[int, bool] | None] = {}
         self.threshold = (
             settings.answer_threshold
             if settings.answer_threshold is not None
             else CALIBRATED_THRESHOLDS.get(embedder.name, 0.0)
         )
-        set_threads(settings.threads)
+        set_threads(settings.search_threads)
 
     @classmethod
     def load(
@@ -225,29 +239,39 @@ class Assistant:
         query = self.index.means.query_vector(vector, language)
         depth = max(CANDIDATES, 5 * k)
         dense_scores, dense_ids = self.index.vectors.search(query, depth, allowed=allowed)
-        lexical = self.index.lexical.scores(text)
-        permitted = np.ones(len(lexical), dtype=bool)
-        if allowed is not None:
-            permitted[:] = False
-            permitted[allowed] = True
-            lexical = np.where(permitted, lexical, 0.0).astype(np.float32)
+        # lexical[i] scores row i, or row allowed[i] when only the allowed rows are scored (a small share
+        # of the corpus, such as one vendor's rows: their cost then does not grow with the corpus).
+        scored: IdArray | None = None
+        if allowed is not None and len(allowed) * LEXICAL_SUBSET_SHARE <= len(self.rows):
+            scored = allowed
+            lexical = self.index.lexical.scores_of(text, allowed)
+        else:
+            lexical = self.index.lexical.scores(text)
+            if allowed is not None:
+                permitted = np.zeros(len(lexical), dtype=bool)
+                permitted[allowed] = True
+                lexical = np.where(permitted, lexical, 0.0).astype(np.float32)
         best_lexical = float(lexical.max()) if len(lexical) else 0.0
         dense = dict(zip(dense_ids[0].tolist(), dense_scores[0].tolist(), strict=True))
         if best_lexical > 0:
             top = np.argpartition(-lexical, min(depth, len(lexical) - 1))[:depth]
-            extra = np.array([i for i in top.tolist() if lexical[i] > 0 and i not in dense], dtype=np.int64)
+            top = top[lexical[top] > 0]
+            top_rows = top if scored is None else scored[top]
+            extra = np.array([i for i in top_rows.tolist() if i not in dense], dtype=np.int64)
             if len(extra):
                 cosines = self.index.vectors.reconstruct(extra) @ query[0]
                 dense.update(zip(extra.tolist(), cosines.tolist(), strict=True))
+        positions = np.fromiter(dense, dtype=np.int64, count=len(dense))
+        lexical_of = lexical[positions if scored is None else np.searchsorted(scored, positions)]
         hits: dict[int, Hit] = {}
-        for position, cosine in dense.items():
-            lex = float(lexical[position]) / best_lexical if best_lexical > 0 else 0.0
+        for position, cosine, lex_score in zip(dense, dense.values(), lexical_of.tolist(), strict=True):
+            lex = float(lex_score) / best_lexical if best_lexical > 0 else 0.0
             hits[position] = Hit(position, cosine + LEXICAL_WEIGHT * lex, cosine, lex, None)
         for hit in sorted(hits.values(), key=lambda h: -h.score):
             if hit.current_version_of:
                 continue
             twin = self._newer_twin(hit.position)
-            if twin is not None and twin[1] and permitted[twin[0]]:
+            if twin is not None and twin[1] and _contains(allowed, twin[0]):
                 current = hits.get(twin[0])
                 if current is None or current.score <= hit.score:
                     stale_id = self.rows[hit.position].id
@@ -256,6 +280,11 @@ class Assistant:
 
     def _newer_twin(self, position: int) -> tuple[int, bool] | None:
         """The row's twin in a newer document of the vendor, and whether it states something different."""
+        if position not in self._twin_memo:
+            self._twin_memo[position] = self._find_newer_twin(position)
+        return self._twin_memo[position]
+
+    def _find_newer_twin(self, position: int) -> tuple[int, bool] | None:
         row = self.rows[position]
         newer = self._newer.get(row.document_id)
         if not newer:

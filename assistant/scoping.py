@@ -6,7 +6,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.corpus.models import DocumentMeta
 from assistant.errors import QuestionError
@@ -14,6 +14,86 @@ from assistant.errors import QuestionError
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+_SUFFIX = r"(?:'s|’s|の|는|은|가|이|의|에서|에|에는)?"
+#: The non-ASCII letters that match ASCII letters under re.IGNORECASE (see the re docs), mapped to them.
+_ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+
+
+def _uncased_run(alias: str) -> str:
+    """The alias's longest run of characters without case: re.IGNORECASE matches those only literally."""
+    best = current = ""
+    for ch in alias:
+        if ch.lower() == ch == ch.upper():
+            current += ch
+            best = max(best, current, key=len)
+        else:
+            current = ""
+    return best
+
+
+@dataclass(frozen=True)
+class _Alias:
+    """An alias with its compiled patterns and a cheap test that must pass before its pattern can match."""
+
+    alias: str
+    vendor: str
+    removal: re.Pattern[str]
+    mention: re.Pattern[str] | None
+    required: str  # a substring every text matching `removal` contains ("" when there is none to rely on)
+
+    @property
+    def anchor(self) -> str:
+        """Three characters every probe (see `_probe`) of a text that `removal` matches contains, or ""."""
+        if len(self.required) >= _GRAM:
+            return self.required[-_GRAM:]
+        return self.alias[-_GRAM:] if self.alias.isascii() and len(self.alias) >= _GRAM else ""
+
+
+_GRAM = 3
+
+
+def _probe(text: str) -> str:
+    """The text with the letters re.IGNORECASE matches to ASCII ones folded to them, and ASCII lower-cased.
+
+    Uncased characters (digits, kana, hangul, ideographs, punctuation) are left as they are, so an alias's
+    uncased run and an ASCII alias both occur in the probe of any text their removal pattern matches.
+    """
+    return text.translate(_ASCII_FOLD).lower()
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + _GRAM] for i in range(len(text) - _GRAM + 1)}
+
+
+def _buckets(anchors: list[str]) -> tuple[dict[str, list[int]], list[int]]:
+    """Positions by anchor, and the positions without an anchor (always tested)."""
+    buckets: dict[str, list[int]] = {}
+    always = []
+    for position, anchor in enumerate(anchors):
+        if anchor:
+            buckets.setdefault(anchor, []).append(position)
+        else:
+            always.append(position)
+    return buckets, always
+
+
+def _candidates(grams: set[str], buckets: dict[str, list[int]], always: list[int]) -> list[int]:
+    found = list(always)
+    for gram in grams:
+        found.extend(buckets.get(gram, ()))
+    return sorted(found)
+
+
+def _compile(alias: str, vendor: str) -> _Alias:
+    if alias.isascii():
+        before, after = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+        removal = re.compile(before + re.escape(alias) + _SUFFIX + after, flags=re.IGNORECASE)
+        mention = re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])")
+    else:
+        removal, mention = re.compile(re.escape(alias), flags=re.IGNORECASE), None
+    return _Alias(alias, vendor, removal, mention, _uncased_run(alias))
 
 
 @dataclass(frozen=True)
@@ -28,6 +108,24 @@ class VendorNames:
 
     #: folded alias -> vendor display name
     aliases: dict[str, str]
+    # Compiled once: with hundreds of vendors, re's own cache of 512 patterns thrashes and every ask recompiles.
+    # With thousands, even testing each alias costs milliseconds: aliases are bucketed by three characters
+    # they must contain (their anchor), and only the buckets of the question's three-character grams are tested.
+    _by_length: tuple[_Alias, ...] = field(init=False, repr=False, compare=False)
+    _in_order: tuple[_Alias, ...] = field(init=False, repr=False, compare=False)
+    _removal_buckets: tuple[dict[str, list[int]], list[int]] = field(init=False, repr=False, compare=False)
+    _mention_buckets: tuple[dict[str, list[int]], list[int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = {alias: _compile(alias, vendor) for alias, vendor in self.aliases.items()}
+        in_order = tuple(compiled.values())
+        by_length = tuple(compiled[alias] for alias in sorted(self.aliases, key=len, reverse=True))
+        object.__setattr__(self, "_in_order", in_order)
+        object.__setattr__(self, "_by_length", by_length)
+        object.__setattr__(self, "_removal_buckets", _buckets([entry.anchor for entry in by_length]))
+        # Mentions are found in the casefolded question, which contains every alias it mentions.
+        mention_anchors = [entry.alias[-_GRAM:] if len(entry.alias) >= _GRAM else "" for entry in in_order]
+        object.__setattr__(self, "_mention_buckets", _buckets(mention_anchors))
 
     @classmethod
     def from_documents(cls, documents: Iterable[DocumentMeta]) -> VendorNames:
@@ -64,10 +162,23 @@ class VendorNames:
         ("What's uptime?", '稼働率は?', 'Wevox')
         """
         text = unicodedata.normalize("NFKC", question)
-        for alias in sorted(self.aliases, key=len, reverse=True):
-            suffix = r"(?:'s|’s|の|는|은|가|이|의|에서|에|에는)?" if alias.isascii() else ""
-            before, after = (r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])") if alias.isascii() else ("", "")
-            text = re.sub(before + re.escape(alias) + suffix + after, " ", text, flags=re.IGNORECASE)
+        # Aliases are removed longest first, each from the text the previous ones left. Only those that can
+        # match the current text are tried (the result is the same); after a removal, the rest are re-picked.
+        start = 0
+        while start < len(self._by_length):
+            probe = _probe(text)
+            for position in _candidates(_grams(probe), *self._removal_buckets):
+                entry = self._by_length[position]
+                if position < start or (entry.required and entry.required not in text):
+                    continue
+                if not entry.required and entry.alias.isascii() and entry.alias not in probe:
+                    continue
+                replaced = entry.removal.sub(" ", text)
+                if replaced != text:
+                    text, start = replaced, position + 1
+                    break
+            else:
+                break
         stripped = re.sub(r"\s+", " ", text).strip(" ,、")
         return stripped if re.search(r"\w", stripped) else question
 
@@ -75,9 +186,11 @@ class VendorNames:
         """Vendors named in the question, in order of first mention."""
         folded = _fold(question)
         found: dict[str, int] = {}
-        for alias, vendor in self.aliases.items():
-            if alias.isascii():
-                match = re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", folded)
+        for candidate in _candidates(_grams(folded), *self._mention_buckets):
+            entry = self._in_order[candidate]
+            alias, vendor = entry.alias, entry.vendor
+            if entry.mention is not None:
+                match = entry.mention.search(folded) if alias in folded else None
                 position = match.start() if match else -1
             else:
                 position = folded.find(alias)

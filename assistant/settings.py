@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -49,8 +49,15 @@ class Settings(BaseModel):
     default_k: int = Field(default=5, ge=1, le=100)
     #: Cosine below which the best row is "no reliable answer"; None uses the model's calibrated value.
     answer_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
-    #: CPU threads for torch and FAISS; 0 means "all cores".
+    #: CPU threads for the model (onnxruntime or torch); 0 means "all cores".
     threads: int = Field(default=0, ge=0, le=256)
+    #: FAISS's threads for a question's search; 0 means "all cores". One is fastest for single questions: with
+    #: more, FAISS's threads and the model's contend for the cores (measured in evals/bench/README.md).
+    search_threads: int = Field(default=1, ge=0, le=256)
+    #: How the default model runs: "onnx" (onnxruntime over a copy exported once into cache_dir from the same
+    #: weights; embeddings within a cosine of 0.99999 of torch's, about 2x faster per question, and no
+    #: sentence-transformers import when serving) or "torch" (sentence-transformers). Other models use torch.
+    backend: Literal["onnx", "torch"] = "onnx"
 
     @field_validator("model")
     @classmethod

@@ -277,7 +277,7 @@ def e5(e5_cache: Path) -> Iterator[SentenceTransformerEmbedder]:
         patch.setattr(socket.socket, "connect", refuse)
         patch.setattr(socket, "create_connection", refuse)
         started = time.perf_counter()
-        embedder = load_embedder(Settings(model=DEFAULT_MODEL, cache_dir=cache))
+        embedder = load_embedder(Settings(model=DEFAULT_MODEL, cache_dir=cache, backend="torch"))
         print(f"\nconvert + load: {time.perf_counter() - started:.1f} s")
     assert isinstance(embedder, SentenceTransformerEmbedder)
     yield embedder
@@ -422,5 +422,104 @@ def test_passages_keep_their_order_across_length_sorted_batches(e5: SentenceTran
     calls: list[tuple[int, int]] = []
     batched = e5.embed_passages(texts, batch_size=2, progress=lambda done, total: calls.append((done, total)))
     one_by_one = np.concatenate([e5.embed_passages([text]) for text in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+    assert calls == [(2, 5), (4, 5), (5, 5)]
+
+
+# --------------------------------------------------------------------------------------------- the ONNX backend
+
+
+def test_settings_name_the_backends() -> None:
+    assert Settings().backend == "onnx"
+    assert Settings(backend="torch").backend == "torch"
+    with pytest.raises(ValueError, match="backend"):
+        Settings(backend="cuda")
+
+
+def test_other_models_run_with_sentence_transformers_under_either_backend(
+    fresh_cache: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FakeModel:
+        def get_sentence_embedding_dimension(self) -> int:
+            return 4
+
+    monkeypatch.setattr(loading_module, "_load_named", lambda model: (FakeModel(), "f" * 64))
+    for backend in ("onnx", "torch"):
+        embedder = load_embedder(Settings(model="example-org/fake", cache_dir=tmp_path, backend=backend))
+        assert isinstance(embedder, SentenceTransformerEmbedder)
+        assert embedder.fingerprint == "f" * 64
+    assert isinstance(load_embedder(Settings(model="hashing", cache_dir=tmp_path, backend="onnx")), HashingEmbedder)
+
+
+def test_an_export_is_cached_beside_the_converted_folder_and_redone_for_new_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from assistant.embedding import ConvertedModel, onnx_backend
+
+    folder = tmp_path / "models" / "converted"
+    folder.mkdir(parents=True)
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    calls: list[Path] = []
+
+    def fake_export(model_folder: Path, target: Path) -> float:
+        calls.append(model_folder)
+        target.write_bytes(b"onnx")
+        return 1.0
+
+    monkeypatch.setattr(onnx_backend, "_export", fake_export)
+    first = ConvertedModel(folder, tmp_path / "source.bin", "a" * 64, 1)
+    exported = onnx_backend.ensure_exported(first)
+    assert exported == tmp_path / "models" / "converted-onnx"
+    assert sorted(p.name for p in exported.iterdir()) == ["export.json", "model.onnx", "tokenizer.json"]
+    assert json.loads((exported / "export.json").read_text())["source_fingerprint"] == first.fingerprint
+    assert onnx_backend.ensure_exported(first) == exported
+    assert len(calls) == 1  # reused
+    onnx_backend.ensure_exported(ConvertedModel(folder, tmp_path / "source.bin", "b" * 64, 1))
+    assert len(calls) == 2  # other weights: exported again, in the same place
+    assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+@pytest.fixture(scope="session")
+def e5_onnx(e5: SentenceTransformerEmbedder, e5_cache: Path) -> Any:
+    """The default model through onnxruntime, exported into the same fresh cache as ``e5``."""
+    pytest.importorskip("onnxruntime")
+    started = time.perf_counter()
+    embedder = load_embedder(Settings(model=DEFAULT_MODEL, cache_dir=e5_cache, backend="onnx"))
+    print(f"\nexport + load: {time.perf_counter() - started:.1f} s")
+    return embedder
+
+
+@pytest.mark.model
+def test_onnx_embeddings_equal_the_torch_ones(e5: SentenceTransformerEmbedder, e5_onnx: Any) -> None:
+    from assistant.embedding.onnx_backend import OnnxEmbedder
+
+    assert isinstance(e5_onnx, OnnxEmbedder)
+    # The same vectors: an index built with one backend is served by the other.
+    assert (e5_onnx.name, e5_onnx.fingerprint, e5_onnx.dimension) == (e5.name, e5.fingerprint, e5.dimension)
+    assert (e5_onnx.query_prompt, e5_onnx.passage_prompt) == (e5.query_prompt, e5.passage_prompt)
+    texts = [*EMBEDDING_TEXTS, *TOKENIZER_TEXTS, "x " * 2000]
+    ours = np.concatenate([e5_onnx.embed_queries(texts), e5_onnx.embed_passages(texts)])
+    theirs = np.concatenate([e5.embed_queries(texts), e5.embed_passages(texts)])
+    cosines = np.sum(ours * theirs, axis=1)
+    print(f"\ncosine onnx vs torch: min {cosines.min():.7f}")
+    assert ours.dtype == np.float32
+    assert cosines.min() >= 0.999
+
+
+@pytest.mark.model
+def test_onnx_token_ids_equal_the_torch_tokenizers(e5: SentenceTransformerEmbedder, e5_onnx: Any) -> None:
+    tokenizer = e5.model.tokenizer
+    cases = [prompt + text for prompt in ("query: ", "passage: ") for text in [*TOKENIZER_TEXTS, "x " * 2000]]
+    for text in cases:  # includes "<s> and </s> typed as text" and a text cut at 512 tokens
+        assert e5_onnx.token_ids(text) == tokenizer(text, truncation=True, max_length=512)["input_ids"], text
+
+
+@pytest.mark.model
+def test_onnx_passages_keep_their_order_across_padded_batches(e5_onnx: Any) -> None:
+    texts = ["short", "a much longer passage about encryption keys and rotation", "中くらいの長さの文", "짧음", "x"]
+    calls: list[tuple[int, int]] = []
+    batched = e5_onnx.embed_passages(texts, batch_size=2, progress=lambda done, total: calls.append((done, total)))
+    one_by_one = np.concatenate([e5_onnx.embed_passages([text]) for text in texts])
     np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
     assert calls == [(2, 5), (4, 5), (5, 5)]

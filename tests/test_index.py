@@ -196,7 +196,7 @@ def test_vector_index_rejects_bad_queries() -> None:
         index.search(np.ones((1, 4), dtype=np.float32), k=1)
 
 
-def test_large_corpora_use_hnsw_with_high_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_corpora_use_ivf_with_high_recall_and_exact_filters(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((2000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -204,11 +204,36 @@ def test_large_corpora_use_hnsw_with_high_recall(monkeypatch: pytest.MonkeyPatch
     exact = VectorIndex.build(vectors)
     monkeypatch.setattr(index_vectors, "EXACT_SEARCH_MAX_ROWS", 1000)
     approximate = VectorIndex.build(vectors)
-    assert (exact.kind, approximate.kind) == ("IndexFlatIP", "IndexHNSWFlat")
+    assert (exact.kind, approximate.kind) == ("IndexFlatIP", "IndexIVFFlat")
+    assert index_vectors.ivf_lists(1_000_000) == 4096
     truth = exact.search(queries, 10)[1]
     found = approximate.search(queries, 10)[1]
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
     assert recall >= 0.95
+    np.testing.assert_allclose(approximate.reconstruct(np.array([5, 7])), vectors[[5, 7]])
+    # Up to EXACT_SEARCH_MAX_ROWS allowed rows are scored exactly, from the index's own vectors.
     allowed = np.arange(0, 2000, 2, dtype=np.int64)
-    filtered = approximate.search(queries[:1], 5, allowed=allowed)[1]
-    assert all(i % 2 == 0 for i in filtered[0])
+    exact_scores, exact_ids = exact.search(queries[:5], 10, allowed=allowed)
+    scores, ids = approximate.search(queries[:5], 10, allowed=allowed)
+    np.testing.assert_array_equal(ids, exact_ids)
+    np.testing.assert_allclose(scores, exact_scores, atol=1e-6)
+    assert approximate.search(queries[:1], 50, allowed=allowed[:3])[1].tolist() == [
+        exact.search(queries[:1], 50, allowed=allowed[:3])[1][0].tolist()
+    ]
+    # More allowed rows than that: the approximate index, filtered.
+    filtered = approximate.search(queries[:1], 5, allowed=np.arange(1500, dtype=np.int64))[1]
+    assert len(filtered[0]) == 5
+    assert all(i < 1500 for i in filtered[0])
+
+
+def test_an_approximate_index_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((600, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    monkeypatch.setattr(index_vectors, "EXACT_SEARCH_MAX_ROWS", 100)
+    built = VectorIndex.build(vectors)
+    built.save(tmp_path / "index.faiss")
+    loaded = VectorIndex.load(tmp_path / "index.faiss")
+    assert loaded.kind == "IndexIVFFlat"
+    np.testing.assert_array_equal(loaded.search(vectors[:3], 5)[1], built.search(vectors[:3], 5)[1])
+    np.testing.assert_allclose(loaded.reconstruct(np.array([42])), vectors[[42]])

@@ -54,6 +54,10 @@ def test_bm25_prefers_rare_matching_terms_and_round_trips(tmp_path: Path) -> Non
     bm25.save(tmp_path / "m.npz", tmp_path / "v.json")
     again = BM25.load(tmp_path / "m.npz", tmp_path / "v.json")
     assert np.allclose(again.scores("SAML backups"), bm25.scores("SAML backups"))
+    rows = np.array([3, 0, 2], dtype=np.int64)
+    for query in ("SAML backups", "バックアップは何世代?", "zebra", ""):
+        np.testing.assert_allclose(again.scores_of(query, rows), bm25.scores(query)[rows], rtol=1e-6)
+    assert bm25.scores_of("backups", np.zeros(0, dtype=np.int64)).shape == (0,)
 
 
 def test_language_means_remove_the_language_direction() -> None:
@@ -136,6 +140,22 @@ def test_vendor_names_strip_names_with_possessives_and_particles() -> None:
     assert names.remove_names("VoicePing는 SSO 되나요?") == "SSO 되나요?"
     assert names.remove_names("voicepinger backups") == "voicepinger backups"  # not a whole word
     assert names.remove_names("Wevox?") == "Wevox?"
+
+
+def test_vendor_names_scale_to_thousands_of_aliases_and_keep_their_rules() -> None:
+    # More aliases than re's pattern cache (512) holds: each is compiled once, and cheap tests skip most.
+    aliases = {f"vendor {n:04d}": f"Vendor {n:04d}" for n in range(1500)}
+    aliases |= {f"プロダクト{n:04d}": f"Vendor {n:04d}" for n in range(1500)}
+    aliases |= {"kakao": "Kakao", "sis": "Sis", "wevox": "Wevox"}
+    names = VendorNames(aliases)
+    assert names.in_question("Does VENDOR 0042 or プロダクト0007 encrypt?") == ["Vendor 0042", "Vendor 0007"]
+    assert names.remove_names("Does Vendor 1499's product encrypt?") == "Does product encrypt?"
+    assert names.remove_names("プロダクト0001のバックアップ") == "のバックアップ"
+    # Letters that re.IGNORECASE matches to ASCII ones: the Kelvin sign, long s, dotted and dotless i.
+    assert names.remove_names("\u212aakao's SSO") == "SSO"
+    assert names.remove_names("\u017f\u0131s backups") == "backups"
+    assert names.remove_names("S\u0130S logs") == "logs"
+    assert names.remove_names("wevoxes") == "wevoxes"
 
 
 @pytest.fixture

@@ -101,6 +101,26 @@ def test_an_unknown_vendor_is_a_clear_error_with_a_suggestion(assistant: Assista
         assistant.ask("backups", vendor="Acmee")
 
 
+def test_scoring_only_the_allowed_rows_ranks_as_scoring_them_all(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import retrieval
+
+    questions = ["Are backups encrypted?", "백업은 며칠 보관합니까?", "ISMSを取得していますか", "SSO?"]
+    asked = [(q, vendor, language) for q in questions for vendor in ("Acme", "Borealis") for language in (None, "ja")]
+
+    def run() -> list[AskResult]:
+        return [assistant.ask(q, vendor=v, language=lang, k=5) for q, v, lang in asked if lang != "ja" or v == "Acme"]
+
+    monkeypatch.setattr(retrieval, "LEXICAL_SUBSET_SHARE", 1)  # every filtered search scores the allowed rows only
+    subset = run()
+    monkeypatch.setattr(retrieval, "LEXICAL_SUBSET_SHARE", 10**9)  # never: all rows are scored, then masked
+    everything = run()
+    assert [r.model_dump(exclude={"timings_ms"}) for r in subset] == [
+        r.model_dump(exclude={"timings_ms"}) for r in everything
+    ]
+
+
 def test_a_language_filter_keeps_rows_in_that_language(assistant: Assistant) -> None:
     result = assistant.ask("ISO 27001", language="ja", k=10)
     matches = ([result.answer] if result.answer else []) + result.alternatives

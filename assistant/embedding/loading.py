@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -49,6 +50,7 @@ def load_embedder(settings: Settings) -> Embedder:
             settings.threads,
             settings.query_prompt,
             settings.passage_prompt,
+            settings.backend,
         )
 
 
@@ -59,9 +61,11 @@ def clear_embedder_cache() -> None:
 
 
 @lru_cache(maxsize=8)
-def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str) -> Embedder:
+def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, backend: str) -> Embedder:
     if model == HASHING_MODEL:
         return HashingEmbedder()
+    if backend == "onnx" and model == DEFAULT_MODEL:  # other models: sentence-transformers (backend torch)
+        return _load_onnx(cache_dir, threads, query_prompt, passage_prompt)
     if model == DEFAULT_MODEL:
         converted = ensure_converted(cache_dir)
         import torch
@@ -78,6 +82,26 @@ def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_
     logger.info("loaded embedding model %s (%s)", model, fingerprint)
     return SentenceTransformerEmbedder(
         st, name=model, fingerprint=fingerprint, query_prompt=query_prompt, passage_prompt=passage_prompt
+    )
+
+
+def _load_onnx(cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str) -> Embedder:
+    """The default model through onnxruntime; same fingerprint as torch, as the embeddings are the same."""
+    from assistant.embedding.onnx_backend import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, ensure_exported
+
+    converted = ensure_converted(cache_dir)
+    folder = ensure_exported(converted)
+    config = json.loads((converted.folder / "config.json").read_text(encoding="utf-8"))
+    logger.info("loaded embedding model %s with onnxruntime (%s)", DEFAULT_MODEL, converted.fingerprint)
+    return OnnxEmbedder(
+        folder / MODEL_FILE,
+        folder / TOKENIZER_FILE,
+        name=DEFAULT_MODEL,
+        fingerprint=converted.fingerprint,
+        dimension=int(config["hidden_size"]),
+        query_prompt=query_prompt,
+        passage_prompt=passage_prompt,
+        threads=threads,
     )
 
 

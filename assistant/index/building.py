@@ -112,6 +112,7 @@ def _build(settings: Settings, corpus: Corpus, embedder: Embedder, progress: Pro
     documents = [doc.meta for doc in corpus.documents]
     folder.save(settings.index_dir, manifest, rows, documents, index, means, lexical)
     logger.info("built %s: %d rows in %.1fs", settings.index_dir, len(rows), manifest.build_seconds)
+    del vectors, index, lexical, passages  # before the saved copy loads: at a million rows, gigabytes
     return folder.load(settings.index_dir)
 
 

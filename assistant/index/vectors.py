@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,24 @@ _faiss: Any = faiss
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 
-#: Up to this many rows, exact search (a flat inner-product index) is fast enough and exact.
-EXACT_SEARCH_MAX_ROWS = 200_000
+#: Up to this many rows, exact search (a flat inner-product index) is fast enough and exact. With one search
+#: thread (Settings.search_threads), a question scans 10,000 384-d rows in about 1.8 ms and 100,000 in 18 ms,
+#: more than embedding the question takes. Above it, an inverted-file index (IVF) scans the lists nearest the
+#: question. The same limit applies to a row filter: up to this many allowed rows are scored exactly in any
+#: index. Measurements: evals/bench/README.md.
+EXACT_SEARCH_MAX_ROWS = 20_000
+#: Lists an IVF index probes per question: recall@10 against exact search 0.99 at a million rows (4,096 lists).
+IVF_NPROBE = 64
+#: k-means iterations when training the IVF lists, on at most 40 sample rows per list.
+IVF_TRAIN_ITERATIONS = 10
+IVF_TRAIN_ROWS_PER_LIST = 40
+#: Allowed rows scored per block in a filtered search of an approximate index (bounds the memory it takes).
+_SUBSET_BLOCK = 20_000
+
+
+def ivf_lists(count: int) -> int:
+    """IVF lists for ``count`` rows: the power of two nearest 4 * sqrt(count) (4,096 for a million rows)."""
+    return int(2 ** round(math.log2(4 * math.sqrt(max(count, 1)))))
 
 
 def set_threads(threads: int) -> None:
@@ -37,21 +54,31 @@ class VectorIndex:
 
     def __init__(self, index: Any) -> None:
         self._index = index
+        self._exact = isinstance(index, faiss.IndexFlat)
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = IVF_NPROBE
+            if index.direct_map.no():  # reconstructing rows by position needs it
+                index.make_direct_map()
 
     @classmethod
     def build(cls, vectors: FloatArray) -> VectorIndex:
-        """Exact inner product for corpora up to `EXACT_SEARCH_MAX_ROWS`, HNSW above."""
+        """Exact inner product for corpora up to `EXACT_SEARCH_MAX_ROWS`, IVF (`ivf_lists` lists) above."""
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
         count, dimension = vectors.shape
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if count > EXACT_SEARCH_MAX_ROWS:
-            index: Any = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = 128
+            lists = ivf_lists(count)
+            index: Any = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+            index.cp.niter = IVF_TRAIN_ITERATIONS
+            sample = min(count, IVF_TRAIN_ROWS_PER_LIST * lists)
+            rows = np.sort(np.random.default_rng(0).choice(count, size=sample, replace=False))
+            index.train(vectors[rows])
+            index.make_direct_map()
         else:
             index = faiss.IndexFlatIP(dimension)
         if count:
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            index.add(vectors)
         return cls(index)
 
     @property
@@ -70,7 +97,9 @@ class VectorIndex:
         """Top-``k`` (score, row position) per query, best first; ``allowed`` restricts the rows.
 
         Fewer than ``k`` results come back when fewer rows exist (or are allowed): the padding FAISS
-        returns (id -1) is removed, so every returned id is a real row.
+        returns (id -1) is removed, so every returned id is a real row. Up to `EXACT_SEARCH_MAX_ROWS` allowed
+        rows are scored exactly even in an approximate index: one vendor's few hundred rows among a million are
+        mostly outside the lists an IVF search probes.
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -84,15 +113,33 @@ class VectorIndex:
             return empty_scores, np.zeros((len(queries), 0), dtype=np.int64)
         params = None
         if allowed is not None:
+            if not self._exact and len(allowed) <= EXACT_SEARCH_MAX_ROWS:
+                return self._search_subset(queries, k, np.asarray(allowed, dtype=np.int64))
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = (
-                _faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * k))
-                if isinstance(self._index, faiss.IndexHNSW)
-                else _faiss.SearchParameters(sel=selector)
-            )
+            if isinstance(self._index, faiss.IndexIVF):
+                params = _faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
+            else:
+                params = _faiss.SearchParameters(sel=selector)
         scores, ids = self._index.search(queries, k, params=params)
         keep = ids[0] >= 0 if len(ids) == 1 else np.all(ids >= 0, axis=0)
         return scores[:, keep].astype(np.float32), ids[:, keep].astype(np.int64)
+
+    def _search_subset(self, queries: FloatArray, k: int, allowed: IdArray) -> tuple[FloatArray, IdArray]:
+        """Exact top-``k`` among the allowed rows, from their stored vectors (best first, ties by position)."""
+        blocks_scores, blocks_ids = [], []
+        for start in range(0, len(allowed), _SUBSET_BLOCK):
+            ids = allowed[start : start + _SUBSET_BLOCK]
+            blocks_scores.append(queries @ self.reconstruct(ids).T)
+            blocks_ids.append(ids)
+        scores = np.concatenate(blocks_scores, axis=1)
+        positions = np.concatenate(blocks_ids)
+        out_scores = np.zeros((len(queries), k), dtype=np.float32)
+        out_ids = np.zeros((len(queries), k), dtype=np.int64)
+        for row in range(len(queries)):
+            top = np.argpartition(-scores[row], k - 1)[:k] if k < len(positions) else np.arange(len(positions))
+            order = top[np.lexsort((positions[top], -scores[row, top]))]
+            out_scores[row], out_ids[row] = scores[row, order], positions[order]
+        return out_scores, out_ids
 
     def reconstruct(self, ids: IdArray) -> FloatArray:
         """The stored vectors of the given row positions."""

