@@ -51,8 +51,8 @@ class Settings(BaseModel):
     answer_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     #: CPU threads for the model (onnxruntime or torch); 0 means "all cores".
     threads: int = Field(default=0, ge=0, le=256)
-    #: FAISS's threads for a question's search; 0 means "all cores". One is fastest for single questions: with
-    #: more, FAISS's threads and the model's contend for the cores (measured in evals/bench/README.md).
+    #: FAISS's threads for a question's search; 0 means "all cores". One question's search takes under 4 ms at
+    #: up to a million rows (evals/bench/README.md); more threads there only contend with the model's for cores.
     search_threads: int = Field(default=1, ge=0, le=256)
     #: How the default model runs: "onnx" (onnxruntime over a copy exported once into cache_dir from the same
     #: weights; embeddings within a cosine of 0.99999 of torch's, about 2x faster per question, and no
