@@ -184,10 +184,10 @@ def ensure_exported(converted: ConvertedModel) -> Path:
     if _is_current(folder, converted.fingerprint):
         return folder
     try:
-        import onnxruntime  # noqa: F401  (checked before a minute of exporting)
+        import onnxruntime  # noqa: F401  (checked before seconds of exporting)
     except ImportError as exc:
         raise ModelError(f"backend 'onnx' needs onnxruntime: {_INSTALL_HINT}") from exc
-    logger.info("exporting %s to ONNX in %s (first run only; about a minute)", converted.folder, folder)
+    logger.info("exporting %s to ONNX in %s (first run only; about 15 s)", converted.folder, folder)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         started = time.perf_counter()
