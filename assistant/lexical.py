@@ -13,6 +13,7 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,6 @@ class BM25:
         self._matrix = sparse.csr_matrix((weights, (coo.row, coo.col)), shape=tf.shape, dtype=np.float32)
         self._vocabulary = vocabulary
         self.size = len(documents)
-        self._by_document = self._matrix.T.tocsr()
 
     def save(self, matrix_path: Path, vocabulary_path: Path) -> None:
         """The weighted term-document matrix (npz) and the vocabulary (JSON: term -> row)."""
@@ -94,8 +94,13 @@ class BM25:
         bm25._matrix = sparse.csr_matrix(sparse.load_npz(matrix_path), dtype=np.float32)
         bm25._vocabulary = json.loads(vocabulary_path.read_text(encoding="utf-8"))
         bm25.size = int(bm25._matrix.shape[1])
-        bm25._by_document = bm25._matrix.T.tocsr()
+        _ = bm25._by_document  # made when loading, not on the first question
         return bm25
+
+    @cached_property
+    def _by_document(self) -> sparse.csr_matrix:
+        """The matrix document-major, for `scores_of` (a build, which only saves the matrix, never needs it)."""
+        return self._matrix.T.tocsr()
 
     def _terms(self, query: str) -> list[int]:
         return [self._vocabulary[t] for t in set(tokenize(query)) if t in self._vocabulary]

@@ -10,13 +10,7 @@ import csv
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
@@ -25,22 +19,10 @@ import pytest
 
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, serve
 
 pytestmark = pytest.mark.browser
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-APP = REPO_ROOT / "ui" / "app.py"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUESTION = "バックアップは何世代保持していますか？"
 #: The source view's highlight (ui/cards.py HIGHLIGHT) as drawn on the data grid's canvas.
 HIGHLIGHT_RGB = (0xFF, 0xF3, 0xB0)
@@ -76,13 +58,6 @@ def shots() -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _env(corpus: Path, index: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_MODEL="hashing", ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index), **extra)
@@ -93,40 +68,6 @@ def _library(env: Mapping[str, str]) -> Assistant:
     """The library on the server's settings; loading it first also builds the index the server will open."""
     values = {k.removeprefix("ASSISTANT_").lower(): v for k, v in env.items() if k.startswith("ASSISTANT_")}
     return Assistant.load(Settings(**values))
-
-
-@contextmanager
-def serve(env: Mapping[str, str], log: Path) -> Iterator[str]:
-    """`streamlit run ui/app.py` on a free port; yields its base URL once it answers, stops it afterwards."""
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start within 60 s:\n{log.read_text()}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
 
 def ask(page: Any, question: str) -> Any:

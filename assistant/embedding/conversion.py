@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +85,7 @@ def ensure_converted(cache_dir: Path, source: Path | None = None) -> ConvertedMo
         stamp = _stamp(source, digest, time.perf_counter() - started, converted.fingerprint)
         write_json(staging / STAMP_FILE, stamp)
         _make_readable_and_durable(staging)
-        _replace_folder(staging, folder, digest)
+        replace_folder(staging, folder, lambda: _is_current(folder, digest))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -122,11 +123,14 @@ def _is_current(folder: Path, digest: str) -> bool:
     return all((folder / name).is_file() for name in REQUIRED_FILES)
 
 
-def _replace_folder(staging: Path, folder: Path, digest: str) -> None:
-    """Move the finished ``staging`` folder to ``folder``, retiring any stale folder there."""
+def replace_folder(staging: Path, folder: Path, is_current: Callable[[], bool]) -> None:
+    """Move the finished ``staging`` folder to ``folder``, retiring any stale folder there.
+
+    When another process put a current folder there first (``is_current()``), ours is dropped.
+    """
     retired: Path | None = None
     if folder.exists():
-        retired = folder.with_name(f".{FOLDER_NAME}.old-{os.getpid()}-{time.monotonic_ns()}")
+        retired = folder.with_name(f".{folder.name}.old-{os.getpid()}-{time.monotonic_ns()}")
         try:
             folder.rename(retired)
         except FileNotFoundError:  # another process retired it first
@@ -134,8 +138,8 @@ def _replace_folder(staging: Path, folder: Path, digest: str) -> None:
     try:
         staging.rename(folder)
     except OSError:
-        # Another process finished the same conversion between our rename and this one.
-        if not _is_current(folder, digest):
+        # Another process finished the same work between our rename and this one.
+        if not is_current():
             raise
         shutil.rmtree(staging, ignore_errors=True)
     if retired is not None:

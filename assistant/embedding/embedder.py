@@ -53,7 +53,38 @@ class Embedder(Protocol):
     ) -> npt.NDArray[np.float32]: ...
 
 
-class SentenceTransformerEmbedder:
+class ModelIdentity:
+    """What an `Embedder` over a model reports about itself: name, fingerprint, dimension and prompts."""
+
+    def __init__(self, *, name: str, fingerprint: str, dimension: int, query_prompt: str, passage_prompt: str) -> None:
+        self._name = name
+        self._fingerprint = fingerprint
+        self._dimension = dimension
+        self._query_prompt = query_prompt
+        self._passage_prompt = passage_prompt
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def query_prompt(self) -> str:
+        return self._query_prompt
+
+    @property
+    def passage_prompt(self) -> str:
+        return self._passage_prompt
+
+
+class SentenceTransformerEmbedder(ModelIdentity):
     """An `Embedder` over a loaded `SentenceTransformer`; the prompts are prepended to every text.
 
     Usually built by `load_embedder(settings)`, which also converts and caches the default model.
@@ -79,32 +110,14 @@ class SentenceTransformerEmbedder:
         dimension = get_dimension()
         if not dimension:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
+        super().__init__(
+            name=name,
+            fingerprint=fingerprint,
+            dimension=int(dimension),
+            query_prompt=query_prompt,
+            passage_prompt=passage_prompt,
+        )
         self._model = model
-        self._name = name
-        self._fingerprint = fingerprint
-        self._dimension = int(dimension)
-        self._query_prompt = query_prompt
-        self._passage_prompt = passage_prompt
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    @property
-    def query_prompt(self) -> str:
-        return self._query_prompt
-
-    @property
-    def passage_prompt(self) -> str:
-        return self._passage_prompt
 
     @property
     def model(self) -> SentenceTransformer:
@@ -129,17 +142,13 @@ class SentenceTransformerEmbedder:
 
         Texts are batched longest first (less padding); ``progress(done, total)`` runs after each batch.
         """
-        texts = check_texts(texts)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            out[batch] = self._encode([texts[i] for i in batch], self._passage_prompt, batch_size=len(batch))
-            if progress is not None:
-                progress(start + len(batch), len(texts))
-        return out
+        return embed_longest_first(
+            check_texts(texts),
+            self._dimension,
+            lambda batch: self._encode(batch, self._passage_prompt, batch_size=len(batch)),
+            batch_size=batch_size,
+            progress=progress,
+        )
 
     def _encode(self, texts: Sequence[str], prompt: str, *, batch_size: int) -> npt.NDArray[np.float32]:
         vectors = self._model.encode(
@@ -158,3 +167,31 @@ def check_texts(texts: Sequence[str]) -> Sequence[str]:
     if isinstance(texts, str):
         raise TypeError("pass a list of texts, not a single string")
     return texts
+
+
+def embed_longest_first(
+    texts: Sequence[str],
+    dimension: int,
+    encode: Callable[[list[str]], npt.NDArray[np.float32]],
+    *,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> npt.NDArray[np.float32]:
+    """``encode`` over batches of ``texts`` taken longest first (less padding), rows back in the texts' order.
+
+    ``progress(done, total)`` runs after each batch.
+
+    >>> embed_longest_first(["a", "ccc", "bb"], 1, lambda b: np.array([[len(t)] for t in b], np.float32),
+    ...                     batch_size=2).ravel().tolist()
+    [1.0, 3.0, 2.0]
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        out[batch] = encode([texts[i] for i in batch])
+        if progress is not None:
+            progress(start + len(batch), len(texts))
+    return out

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -26,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.embedding.conversion import ConvertedModel
-from assistant.embedding.embedder import Progress, check_texts
+from assistant.embedding.conversion import ConvertedModel, replace_folder
+from assistant.embedding.embedder import ModelIdentity, Progress, check_texts, embed_longest_first
 from assistant.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ PROBES = (
 _INSTALL_HINT = "install it with `pip install 'checksheet-assistant[onnx]'`, or use backend torch"
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(ModelIdentity):
     """An `Embedder` running an exported model with onnxruntime; the prompts are prepended to every text.
 
     Usually built by `load_embedder(Settings(backend="onnx"))`, which exports the default model on first use.
@@ -98,31 +97,13 @@ class OnnxEmbedder:
         self._pad_id = tokenizer.token_to_id("<pad>")
         if self._pad_id is None:
             raise ModelError(f"{tokenizer_path} has no <pad> token")
-        self._name = name
-        self._fingerprint = fingerprint
-        self._dimension = dimension
-        self._query_prompt = query_prompt
-        self._passage_prompt = passage_prompt
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    @property
-    def query_prompt(self) -> str:
-        return self._query_prompt
-
-    @property
-    def passage_prompt(self) -> str:
-        return self._passage_prompt
+        super().__init__(
+            name=name,
+            fingerprint=fingerprint,
+            dimension=dimension,
+            query_prompt=query_prompt,
+            passage_prompt=passage_prompt,
+        )
 
     def token_ids(self, text: str) -> list[int]:
         """The ids the model is fed for ``text`` (prompts are not added here; for tests and measurements)."""
@@ -144,22 +125,18 @@ class OnnxEmbedder:
 
         Texts are batched longest first (less padding); ``progress(done, total)`` runs after each batch.
         """
-        texts = check_texts(texts)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        return self._embed(texts, self._passage_prompt, batch_size, progress)
+        return self._embed(check_texts(texts), self._passage_prompt, batch_size, progress)
 
     def _embed(
         self, texts: Sequence[str], prefix: str, batch_size: int, progress: Progress | None
     ) -> npt.NDArray[np.float32]:
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            out[batch] = self._run([prefix + texts[i] for i in batch])
-            if progress is not None:
-                progress(start + len(batch), len(texts))
-        return out
+        return embed_longest_first(
+            texts,
+            self._dimension,
+            lambda batch: self._run([prefix + text for text in batch]),
+            batch_size=batch_size,
+            progress=progress,
+        )
 
     def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
         encodings = self._tokenizer.encode_batch(texts)
@@ -203,7 +180,7 @@ def ensure_exported(converted: ConvertedModel) -> Path:
         (staging / STAMP_FILE).write_text(json.dumps(stamp, indent=2), encoding="utf-8")
         for path in [staging, *staging.iterdir()]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-        _replace(staging, folder, converted.fingerprint)
+        replace_folder(staging, folder, lambda: _is_current(folder, converted.fingerprint))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -219,24 +196,6 @@ def _is_current(folder: Path, fingerprint: str) -> bool:
         return False
     current = stamp.get("source_fingerprint") == fingerprint and stamp.get("exporter_version") == EXPORTER_VERSION
     return current and (folder / MODEL_FILE).is_file() and (folder / TOKENIZER_FILE).is_file()
-
-
-def _replace(staging: Path, folder: Path, fingerprint: str) -> None:
-    retired = None
-    if folder.exists():
-        retired = folder.with_name(f".{folder.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-        try:
-            folder.rename(retired)
-        except FileNotFoundError:  # another process retired it first
-            retired = None
-    try:
-        staging.rename(folder)
-    except OSError:
-        if not _is_current(folder, fingerprint):  # another process finished the same export first
-            raise
-        shutil.rmtree(staging, ignore_errors=True)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _export(model_folder: Path, target: Path) -> float:

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", required=True, help="'seed' or a row count")
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--backend", default="onnx", choices=("onnx", "torch"))
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--real", action="store_true", help="embed every row (else mixed seed vectors)")
     args = parser.parse_args(argv)

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-APP = REPO_ROOT / "ui" / "app.py"
-CHROMIUM = Path("/usr/bin/chromium")
-#: The flags tests/test_ui_browser.py runs Debian's Chromium with (headless, in a container, offline).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, serve
+
 QUESTION = "バックアップは何世代保持していますか？"
 TIMEOUT_S = 180
 
@@ -60,13 +46,6 @@ def cli(env: Mapping[str, str], runs: int = 3) -> dict[str, Any]:
     return {"seconds": round(statistics.median(samples), 2), "runs": [round(s, 2) for s in samples]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def streamlit(env: Mapping[str, str], log: Path, runs: int = 2) -> dict[str, Any]:
     """``streamlit run ui/app.py``: seconds until the server answers, the page shows the chat box, and an answer."""
     from playwright.sync_api import sync_playwright
@@ -86,48 +65,22 @@ def streamlit(env: Mapping[str, str], log: Path, runs: int = 2) -> dict[str, Any
 
 
 def _one_streamlit(browser: Any, env: Mapping[str, str], log: Path) -> dict[str, float]:
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        begin = time.perf_counter()
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with {server.returncode}; see {log}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.perf_counter() - begin > TIMEOUT_S:
-                    raise RuntimeError(f"streamlit did not start within {TIMEOUT_S} s; see {log}")
-                time.sleep(0.05)
-            healthy = time.perf_counter()
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(base)
-            box = page.get_by_test_id("stChatInputTextArea")
-            box.wait_for(timeout=TIMEOUT_S * 1000)
-            ready = time.perf_counter()
-            box.fill(QUESTION)
-            box.press("Enter")
-            page.wait_for_function(
-                "document.querySelectorAll('[data-testid=stChatMessage]').length >= 2", timeout=TIMEOUT_S * 1000
-            )
-            page.get_by_test_id("stChatMessage").last.get_by_role("link").first.wait_for(timeout=TIMEOUT_S * 1000)
-            answered = time.perf_counter()
-            page.close()
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    begin = time.perf_counter()
+    with serve(env, log, timeout_s=TIMEOUT_S) as base:
+        healthy = time.perf_counter()
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(base)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(timeout=TIMEOUT_S * 1000)
+        ready = time.perf_counter()
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.wait_for_function(
+            "document.querySelectorAll('[data-testid=stChatMessage]').length >= 2", timeout=TIMEOUT_S * 1000
+        )
+        page.get_by_test_id("stChatMessage").last.get_by_role("link").first.wait_for(timeout=TIMEOUT_S * 1000)
+        answered = time.perf_counter()
+        page.close()
     return {
         "server_up": round(healthy - begin, 2),
         "chat_box": round(ready - begin, 2),

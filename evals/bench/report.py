@@ -46,9 +46,9 @@ def table(results: dict[str, Any]) -> str:
         f"backend {results['backend']}, threads {results['threads'] or 'all'}",
         "",
         f"Load average at start {machine['load_average_at_start']}, at end {machine.get('load_average_at_end')}.",
-        "",
-        *serving_table(results),
     ]
+    if results.get("serving"):
+        lines += ["", *serving_table(results)]
     served = results.get("serving", {})
     if served:
         lines += ["", "Where a warm ask spends its time (p50 ms): embed = question checks, scoping and embedding; "

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from assistant.corpus.loader import Corpus, Document
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.embedding import Embedder
-from assistant.embedding.embedder import Progress
+from assistant.embedding.embedder import ModelIdentity, Progress
 from assistant.index import build_index
 from assistant.index.folder import MANIFEST, StoredIndex
 from assistant.index.vectors import EXACT_SEARCH_MAX_ROWS
@@ -144,7 +144,7 @@ def mixed_vectors(seed_vectors: FloatArray, sources: npt.NDArray[np.int64], rng_
     return out
 
 
-class FixedEmbedder:
+class FixedEmbedder(ModelIdentity):
     """An `Embedder` that returns given passage vectors (in corpus order) and embeds questions with the model.
 
     Used to build large synthetic indexes without embedding a million rows; the query side (used for the
@@ -152,28 +152,15 @@ class FixedEmbedder:
     """
 
     def __init__(self, model: Embedder, passages: FloatArray) -> None:
+        super().__init__(
+            name=model.name,
+            fingerprint=model.fingerprint,
+            dimension=model.dimension,
+            query_prompt=model.query_prompt,
+            passage_prompt=model.passage_prompt,
+        )
         self._model = model
         self._passages = passages
-
-    @property
-    def name(self) -> str:
-        return self._model.name
-
-    @property
-    def fingerprint(self) -> str:
-        return self._model.fingerprint
-
-    @property
-    def dimension(self) -> int:
-        return self._model.dimension
-
-    @property
-    def query_prompt(self) -> str:
-        return self._model.query_prompt
-
-    @property
-    def passage_prompt(self) -> str:
-        return self._model.passage_prompt
 
     def embed_queries(self, texts: Sequence[str]) -> FloatArray:
         return self._model.embed_queries(texts)
