@@ -10,8 +10,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Status = Literal["answered", "no_answer"]
+#: "answered": one current row answers; "conflict": rows of the same, current version disagree (both shown,
+#: none chosen); "no_answer": nothing answers reliably (the closest rows are shown, to be checked).
+Status = Literal["answered", "conflict", "no_answer"]
 Level = Literal["high", "medium", "low"]
+#: Why there is no single answer: the rows scored too low, the question is about a company we hold no
+#: documents for, the filters left no rows, or current rows disagree.
+ReasonCode = Literal["low_confidence", "no_documents_for_subject", "no_rows", "conflict"]
+#: A row's answer cell read as one value (the cell itself is kept verbatim): "yes" (Yes, 有, ○, 対応済, 예),
+#: "no" (No, 無, ×, 未対応, 아니오), "partial", "not_applicable" (N/A, -, 該当なし), "not_disclosed" (非公開),
+#: "see_detail" (右記参照 / "refer to the right"); None when the row states no such value.
+AnswerStatus = Literal["yes", "no", "partial", "not_applicable", "not_disclosed", "see_detail"]
 
 
 def confidence_level(confidence: float, threshold: float) -> Level:
@@ -72,6 +81,14 @@ class Match(BaseModel):
     #: (numbers, dates, acronyms) - then this row is probably outdated.
     newer_version: str | None = None
     newer_version_differs: bool | None = None
+    #: Set on a row shown because it is outdated: the row id of the newer row that states otherwise.
+    outdated_by: str | None = None
+    #: Set on a row shown in a conflict: the row ids of the rows of the same version that disagree with it.
+    disagrees_with: list[str] = Field(default_factory=list)
+    #: The answer cell read as one value (see AnswerStatus); None when the row has none.
+    answer_status: AnswerStatus | None = None
+    #: The item number as the document itself writes it ("43" for the Wevox sheet's No. 43), or "".
+    item_no: str = ""
     kind: str
     item: str
     question: str
@@ -100,12 +117,27 @@ class AskResult(BaseModel):
     question: str
     status: Status
     reason: str | None = None
+    reason_code: ReasonCode | None = None
     answer: Match | None = None
+    #: With status "conflict": the current rows that disagree (two or more), each with its citation.
+    conflicting: list[Match] = Field(default_factory=list)
+    #: Older rows of the same item that state otherwise than the answer (shown as "outdated: it says ...").
+    outdated: list[Match] = Field(default_factory=list)
     alternatives: list[Match] = Field(default_factory=list)
+    #: With no vendor named or chosen and several vendors in the corpus: the best row of each other vendor.
+    other_vendors: list[Match] = Field(default_factory=list)
+    #: Probability (calibrated on the dev questions) that the first row answers the question.
     confidence: float
+    #: The probability an answer needs (the operating point chosen on the dev questions).
     threshold: float
+    #: The first row's ranking score (dense + lexical), for diagnosis.
+    score: float = 0.0
     vendor: str | None = None  # the vendor the search was limited to
     vendor_source: Literal["given", "question", "none"] = "none"
+    #: A vendor chosen in the UI/CLI that the question overrode by naming another vendor.
+    vendor_overridden: str | None = None
+    #: A company or product the question is about that the corpus holds no documents for ("Slack").
+    unknown_subject: str | None = None
     language: str | None = None  # the row language the search was limited to
     question_language: str | None = None
     k: int
