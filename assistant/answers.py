@@ -45,6 +45,8 @@ class Citation(BaseModel):
     document_title: str
     file: str  # path of the document inside the corpus folder
     row_id: str  # "<vendor_id>/<document id>#<n>"
+    #: The item number as the document itself writes it ("43" for the Wevox sheet's No. 43), or "".
+    item_no: str = ""
     section: list[str]
     line_start: int
     line_end: int
@@ -55,14 +57,6 @@ class Citation(BaseModel):
     #: Documents of the same vendor that are newer versions of this one: the answer may be outdated.
     superseded_by: list[str] = Field(default_factory=list)
 
-    def lines(self) -> str:
-        span = (
-            f"line {self.line_start}"
-            if self.line_start == self.line_end
-            else f"lines {self.line_start}-{self.line_end}"
-        )
-        return f"{self.sheet}, {span}" if self.sheet else span
-
 
 class Match(BaseModel):
     """One retrieved row: its texts as written in the document, its score and its citation."""
@@ -71,9 +65,10 @@ class Match(BaseModel):
 
     rank: int
     row_id: str
-    score: float  # dense + lexical: what the rows are ranked by, and the confidence of the best one
-    dense: float  # mean of the plain and the language-centred cosine
-    lexical: float  # BM25 relative to the best lexical match among the rows searched (0..1)
+    score: float  # the weighted sum of the signals' scores: what the rows are ranked by
+    #: Each ranking signal's own score of the row, by signal name ("dense": the mean of the plain and the
+    #: language-centred cosine; "lexical": BM25 relative to the best match among the rows searched, 0..1).
+    signals: dict[str, float] = Field(default_factory=dict)
     #: Set when this row is shown in place of a row that matched the question but whose document has
     #: a newer version: this row is the same item in the newer document (the matched row is outdated).
     current_version_of: str | None = None
@@ -87,8 +82,6 @@ class Match(BaseModel):
     disagrees_with: list[str] = Field(default_factory=list)
     #: The answer cell read as one value (see AnswerStatus); None when the row has none.
     answer_status: AnswerStatus | None = None
-    #: The item number as the document itself writes it ("43" for the Wevox sheet's No. 43), or "".
-    item_no: str = ""
     kind: str
     item: str
     question: str
@@ -157,23 +150,3 @@ class AskResult(BaseModel):
     @property
     def answered(self) -> bool:
         return self.status == "answered"
-
-    def plain_text(self) -> str:
-        """The answer and its citation as plain text, ready to paste into an email."""
-        if self.answer is None:
-            return f"No reliable answer: {self.reason}"
-        match = self.answer
-        cite = match.citation
-        dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ""
-        version = f", version {cite.version}" if cite.version and cite.version not in cite.document_title else ""
-        lines = [
-            match.answer_text(),
-            "",
-            f"Source: {cite.vendor}, {cite.document_title}{version}{dated}",
-            f"{cite.file}, {cite.lines()} (row {cite.row_id})",
-        ]
-        if cite.section:
-            lines.append("Section: " + " > ".join(cite.section))
-        if cite.superseded_by:
-            lines.append("Note: a newer document of this vendor exists: " + ", ".join(cite.superseded_by))
-        return "\n".join(lines)

@@ -115,18 +115,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     finally:
         close()
     m = index.manifest
-    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, {m.faiss_index}, {m.build_seconds:.1f}s")
+    signals = ", ".join(m.signals)
+    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, signals {signals}, {m.build_seconds:.1f}s")
     return 1 if corpus.errors else 0
 
 
 def _print_match(match: Match, indent: str = "  ") -> None:
-    cite = match.citation
-    dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ", undated"
-    print(f"{indent}{cite.vendor} · {cite.document_title}{dated} · {cite.language}")
-    print(f"{indent}row {cite.row_id} · {' > '.join(cite.section) or '(no section)'}")
-    print(f"{indent}{cite.file}, {cite.lines()}")
-    if cite.superseded_by:
-        print(f"{indent}note: newer document(s) of this vendor exist: {', '.join(cite.superseded_by)}")
+    from assistant.citations import citation_block, label
+
+    for line in citation_block(match.citation).splitlines():
+        print(f"{indent}{line}")
+    if match.citation.superseded_by:
+        print(f"{indent}{label('newer_exists', documents=', '.join(match.citation.superseded_by))}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 
@@ -14,13 +12,17 @@ from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.corpus.twins import changed, twin_rows
+from assistant.decision import prefer_current
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
+from assistant.fusion import Hit, fuse
 from assistant.index import StoredIndex, open_index
-from assistant.index.vectors import FloatArray, IdArray, set_threads
 from assistant.passages import clean_question
+from assistant.progress import Progress
 from assistant.scoping import VendorNames
 from assistant.settings import DEFAULT_MODEL, Settings
+from assistant.signals import FloatArray, IdArray, Query, registered
+from assistant.signals.vectors import set_threads
 from assistant.sources import SourceView, source_view
 
 logger = logging.getLogger(__name__)
@@ -29,34 +31,8 @@ logger = logging.getLogger(__name__)
 #: see evals/README.md). Other models fall back to `Settings.answer_threshold` or 0 (always answer).
 CALIBRATED_THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 0.65, "hashing": 0.35}
 
-Progress = Callable[[int, int], None]
-
-#: Weight of the lexical (BM25) score, relative to the best lexical match, added to the dense score.
-LEXICAL_WEIGHT = 0.05
-#: Candidates taken from each of the dense and the lexical index before fusing.
+#: Candidates taken from each signal before fusing.
 CANDIDATES = 50
-
-
-#: Lexical scores are computed for the allowed rows only when they are at most this share (1/4) of the corpus.
-LEXICAL_SUBSET_SHARE = 4
-
-
-def _contains(allowed: IdArray | None, position: int) -> bool:
-    """Whether a row may be returned: no filter, or in the (sorted) allowed rows."""
-    if allowed is None:
-        return True
-    at = int(np.searchsorted(allowed, position))
-    return at < len(allowed) and int(allowed[at]) == position
-
-
-class Hit(NamedTuple):
-    """A ranked row: its position, fused score, the two parts, and the stale row it stands in for."""
-
-    position: int
-    score: float
-    dense: float
-    lexical: float
-    current_version_of: str | None
 
 
 class Assistant:
@@ -87,6 +63,8 @@ class Assistant:
         self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in set(languages.tolist())}
         # Row position -> its newer twin, filled as rows are ranked (the fact comparison is regex work).
         self._twin_memo: dict[int, tuple[int, bool] | None] = {}
+        types = registered()
+        self.weights = {name: types[name].weight for name in index.signals}
         self.threshold = (
             settings.answer_threshold
             if settings.answer_threshold is not None
@@ -228,55 +206,11 @@ class Assistant:
         )
 
     def _rank(self, text: str, vector: FloatArray, language: str | None, allowed: IdArray | None, k: int) -> list[Hit]:
-        """The best ``k`` rows, best first.
-
-        Dense candidates come from FAISS and lexical ones from BM25; both are scored as
-        dense + LEXICAL_WEIGHT * (BM25 / best BM25 among the allowed rows). A row of a document that
-        has a newer version, whose twin there (the same bullet of the newer page) states different
-        facts, yields its place: the twin is ranked just above it and the outdated row stays among the
-        alternatives. A twin that states the same facts leaves the row where it is.
-        """
-        query = self.index.means.query_vector(vector, language)
-        depth = max(CANDIDATES, 5 * k)
-        dense_scores, dense_ids = self.index.vectors.search(query, depth, allowed=allowed)
-        # lexical[i] scores row i, or row allowed[i] when only the allowed rows are scored (a small share
-        # of the corpus, such as one vendor's rows: their cost then does not grow with the corpus).
-        scored: IdArray | None = None
-        if allowed is not None and len(allowed) * LEXICAL_SUBSET_SHARE <= len(self.rows):
-            scored = allowed
-            lexical = self.index.lexical.scores_of(text, allowed)
-        else:
-            lexical = self.index.lexical.scores(text)
-            if allowed is not None:
-                permitted = np.zeros(len(lexical), dtype=bool)
-                permitted[allowed] = True
-                lexical = np.where(permitted, lexical, 0.0).astype(np.float32)
-        best_lexical = float(lexical.max()) if len(lexical) else 0.0
-        dense = dict(zip(dense_ids[0].tolist(), dense_scores[0].tolist(), strict=True))
-        if best_lexical > 0:
-            top = np.argpartition(-lexical, min(depth, len(lexical) - 1))[:depth]
-            top = top[lexical[top] > 0]
-            top_rows = top if scored is None else scored[top]
-            extra = np.array([i for i in top_rows.tolist() if i not in dense], dtype=np.int64)
-            if len(extra):
-                cosines = self.index.vectors.reconstruct(extra) @ query[0]
-                dense.update(zip(extra.tolist(), cosines.tolist(), strict=True))
-        positions = np.fromiter(dense, dtype=np.int64, count=len(dense))
-        lexical_of = lexical[positions if scored is None else np.searchsorted(scored, positions)]
-        hits: dict[int, Hit] = {}
-        for position, cosine, lex_score in zip(dense, dense.values(), lexical_of.tolist(), strict=True):
-            lex = float(lex_score) / best_lexical if best_lexical > 0 else 0.0
-            hits[position] = Hit(position, cosine + LEXICAL_WEIGHT * lex, cosine, lex, None)
-        for hit in sorted(hits.values(), key=lambda h: -h.score):
-            if hit.current_version_of:
-                continue
-            twin = self._newer_twin(hit.position)
-            if twin is not None and twin[1] and _contains(allowed, twin[0]):
-                current = hits.get(twin[0])
-                if current is None or current.score <= hit.score:
-                    stale_id = self.rows[hit.position].id
-                    hits[twin[0]] = Hit(twin[0], hit.score + 1e-4, hit.dense, hit.lexical, stale_id)
-        return sorted(hits.values(), key=lambda h: (-h.score, h.position))[:k]
+        """The best ``k`` rows, best first: every signal's candidates, fused, then current versions first."""
+        query = Query(text=text, vector=vector, language=language)
+        runs = {name: signal.run(query, allowed) for name, signal in self.index.signals.items()}
+        hits = fuse(runs, self.weights, depth=max(CANDIDATES, 5 * k))
+        return prefer_current(hits, self._newer_twin, lambda position: self.rows[position].id, allowed)[:k]
 
     def _newer_twin(self, position: int) -> tuple[int, bool] | None:
         """The row's twin in a newer document of the vendor, and whether it states something different."""
@@ -306,6 +240,7 @@ class Assistant:
             document_title=meta.title,
             file=meta.file,
             row_id=row.id,
+            item_no=row.item_no,
             section=row.section,
             line_start=row.line_start,
             line_end=row.line_end,
@@ -319,8 +254,7 @@ class Assistant:
             rank=rank,
             row_id=row.id,
             score=round(hit.score, 4),
-            dense=round(hit.dense, 4),
-            lexical=round(hit.lexical, 4),
+            signals={name: round(value, 4) for name, value in hit.parts.items()},
             current_version_of=hit.current_version_of,
             newer_version=self.rows[twin[0]].id if twin else None,
             newer_version_differs=twin[1] if twin else None,

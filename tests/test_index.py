@@ -11,16 +11,31 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.embedding import HashingEmbedder, load_embedder
 from assistant.errors import IndexStaleError
-from assistant.index import VectorIndex, build_index, open_index, stale_reasons
+from assistant.index import build_index, open_index, stale_reasons
 from assistant.index import folder as index_folder
-from assistant.index import vectors as index_vectors
 from assistant.settings import Settings
+from assistant.signals import vectors as index_vectors
+from assistant.signals.dense import DenseSignal
+from assistant.signals.lexical import LexicalSignal
+from assistant.signals.vectors import VectorIndex
 
 from conftest import TINY_ROWS
 
 
 def _build(settings: Settings) -> index_folder.StoredIndex:
     return build_index(settings, load_corpus(settings.corpus_dir), load_embedder(settings))
+
+
+def _dense(index: index_folder.StoredIndex) -> DenseSignal:
+    dense = index.signals["dense"]
+    assert isinstance(dense, DenseSignal)
+    return dense
+
+
+def _lexical(index: index_folder.StoredIndex) -> LexicalSignal:
+    lexical = index.signals["lexical"]
+    assert isinstance(lexical, LexicalSignal)
+    return lexical
 
 
 def test_build_writes_a_folder_a_person_can_open(hashing_settings: Settings) -> None:
@@ -38,12 +53,13 @@ def test_build_writes_a_folder_a_person_can_open(hashing_settings: Settings) -> 
     means = json.loads((folder / "language_means.json").read_text(encoding="utf-8"))
     assert sorted(means["passage"]) == sorted(means["query"]) == ["en", "ja", "ko"]
     assert len(means["passage"]["ja"]) == 256
-    assert stored.vectors.dimension == 2 * 256  # [plain, language-centred]
+    assert _dense(stored).vectors.dimension == 2 * 256  # [plain, language-centred]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == "hashing"
     assert manifest["dimension"] == 256
     assert manifest["rows"] == TINY_ROWS
-    assert manifest["faiss_index"] == "IndexFlatIP"
+    assert list(manifest["signals"]) == ["dense", "lexical"]
+    assert manifest["signals"]["dense"]["faiss_index"] == "IndexFlatIP"
     assert set(manifest["documents"]) == {"acme/faq", "acme/sheet-ja", "borealis/page-ko"}
     assert manifest["documents"]["acme/faq"]["rows"] == 3
     assert {"faiss-cpu", "sentence-transformers", "numpy"} <= set(manifest["versions"])
@@ -57,10 +73,10 @@ def test_saved_index_loads_back_identically(hashing_settings: Settings) -> None:
     loaded = index_folder.load(hashing_settings.index_dir)
     assert loaded.rows == built.rows
     assert loaded.manifest == built.manifest
-    assert loaded.vectors.size == TINY_ROWS
-    query = loaded.means.query_vector(HashingEmbedder().embed_queries(["backups every night"]), "en")
-    assert np.array_equal(loaded.vectors.search(query, 3)[1], built.vectors.search(query, 3)[1])
-    assert loaded.lexical.scores("backups").tolist() == built.lexical.scores("backups").tolist()
+    assert _dense(loaded).vectors.size == TINY_ROWS
+    query = _dense(loaded).means.query_vector(HashingEmbedder().embed_queries(["backups every night"]), "en")
+    assert np.array_equal(_dense(loaded).vectors.search(query, 3)[1], _dense(built).vectors.search(query, 3)[1])
+    assert _lexical(loaded).bm25.scores("backups").tolist() == _lexical(built).bm25.scores("backups").tolist()
 
 
 def test_up_to_date_index_is_opened_not_rebuilt(hashing_settings: Settings) -> None:

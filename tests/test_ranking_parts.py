@@ -11,11 +11,11 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.corpus.models import Row
 from assistant.corpus.twins import align_rows, changed, facts, twin_rows
-from assistant.index.language_means import LanguageMeans, query_sample
-from assistant.lexical import BM25, tokenize
 from assistant.retrieval import Assistant
 from assistant.scoping import VendorNames
 from assistant.settings import Settings
+from assistant.signals.bm25 import BM25, tokenize
+from assistant.signals.language_means import LanguageMeans, query_sample
 
 from conftest import WriteCorpus
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from assistant.answers import AskResult
+from assistant.citations import citation_block, line_span, result_text
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 
@@ -97,14 +98,16 @@ def assert_answer_card(at: AppTest, result: AskResult) -> None:
     shown = texts(at.chat_message[-1])
     assert match.answer_text() in shown
     citation = next(t for t in shown if t.startswith("Vendor: "))
+    assert citation == citation_block(cite)
     assert citation.splitlines()[0] == f"Vendor: {cite.vendor}"
     assert f"Document: {cite.document_title}" in citation
     assert f"({cite.language})" in citation
     assert (f"as of {cite.as_of.isoformat()}" if cite.as_of else "undated") in citation
     assert f"Section: {' > '.join(cite.section) or '(no section)'}" in citation
-    assert f"Row: {cite.row_id} ({cite.file}, {cite.lines()})" in citation
+    assert f"Row: {cite.row_id}" in citation
+    assert line_span(cite.line_start, cite.line_end, cite.sheet) in citation
     assert urlencode({"row": cite.row_id}) in [link.query_string for link in page_links(at)]
-    assert result.plain_text() in [c.value for c in at.chat_message[-1].code]
+    assert result_text(result) in [c.value for c in at.chat_message[-1].code]
 
 
 @pytest.mark.parametrize(
@@ -220,7 +223,7 @@ def test_source_view_of_a_row_over_two_lines(
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(write_corpus([document], {"acme/sheet.csv": sheet})))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     at = ask(start(), "Do you support single sign-on?")
-    assert any("Language: English (en) · as of 2025-03-01" in t for t in texts(at.chat_message[-1]))
+    assert any("Document: Acme sheet, as of 2025-03-01\nLanguage: English (en)" in t for t in texts(at.chat_message[-1]))
     open_source(at, "acme/sheet#1")
     frame = at.dataframe[0].value
     assert list(frame["line"]) == [1, 2, 3, 4, 5]

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from assistant.citations import citation_block
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, serve
@@ -127,7 +128,7 @@ def test_japanese_question_answer_and_source_view(browser: Any, tmp_path: Path, 
         assert QUESTION in page.get_by_test_id("stChatMessage").first.inner_text()
         shown = card.get_by_test_id("stText").all_inner_texts()
         assert match.answer_text() in shown
-        assert any(f"Row: {cite.row_id} ({cite.file}, {cite.lines()})" in t for t in shown)
+        assert citation_block(cite) in shown
         assert any(t.startswith(f"Vendor: {cite.vendor}\nDocument: {cite.document_title}") for t in shown)
         assert "confidence" in card.inner_text()
         page.screenshot(path=shots / "01-ja-answer.png", full_page=True)

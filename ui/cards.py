@@ -14,7 +14,8 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from assistant.answers import AskResult, Citation, Match
+from assistant.answers import AskResult, Citation, Level, Match
+from assistant.citations import citation_block, item_text, result_text
 from assistant.retrieval import Assistant
 from assistant.sources import SourceView
 
@@ -28,7 +29,6 @@ LANGUAGE_NAMES = {"en": "English", "ja": "日本語", "ko": "한국어"}
 SHOWN_QUESTION_CHARS = 400
 HIGHLIGHT = "background-color: #fff3b0; font-weight: 600"
 
-Level = Literal["high", "medium", "low"]
 LEVEL_COLORS: dict[Level, Literal["green", "orange", "red"]] = {"high": "green", "medium": "orange", "low": "red"}
 
 
@@ -51,23 +51,6 @@ def language_name(code: str | None) -> str:
 def source_link(row_id: str, label: str = "Open the cited lines in the source view") -> None:
     """A real link (``source?row=<row id>``) an auditor can open in a new tab or bookmark."""
     st.page_link(SOURCE_PAGE, label=label, icon=":material/description:", query_params={"row": row_id})
-
-
-def citation_text(citation: Citation) -> str:
-    """Vendor, document, language, date, section and row of a citation, one per line, as plain text."""
-    shown = citation.version and citation.version not in citation.document_title
-    version = f", version {citation.version}" if shown else ""
-    as_of = f"as of {citation.as_of.isoformat()}" if citation.as_of else "undated"
-    section = " > ".join(citation.section) or "(no section)"
-    return "\n".join(
-        [
-            f"Vendor: {citation.vendor}",
-            f"Document: {citation.document_title}{version}",
-            f"Language: {language_name(citation.language)} · {as_of}",
-            f"Section: {section}",
-            f"Row: {citation.row_id} ({citation.file}, {citation.lines()})",
-        ]
-    )
 
 
 def render_superseded(citation: Citation) -> None:
@@ -126,9 +109,9 @@ def render_match(match: Match) -> None:
     with st.container(border=True):
         st.caption(f"Rank {match.rank} · score {match.score:.3f}")
         st.text(match.answer_text())
-        if match.item or match.question:
-            st.text(" / ".join(part for part in (match.item, match.question) if part))
-        st.text(citation_text(match.citation))
+        if item_text(match):
+            st.text(item_text(match))
+        st.text(citation_block(match.citation))
         render_superseded(match.citation)
         source_link(match.row_id, label="Source view")
 
@@ -137,18 +120,18 @@ def render_answer(result: AskResult, match: Match, assistant: Assistant) -> None
     with st.container(border=True):
         st.caption("The vendor's answer, verbatim")
         st.text(match.answer_text())
-        if match.item or match.question:
+        if item_text(match):
             st.caption("Item")
-            st.text(" / ".join(part for part in (match.item, match.question) if part))
+            st.text(item_text(match))
         render_confidence(result)
         st.caption("Source")
-        st.text(citation_text(match.citation))
+        st.text(citation_block(match.citation))
         render_superseded(match.citation)
         source_link(match.row_id)
     with st.expander("The row as written in the document"):
         render_row_as_written(match, assistant)
     with st.expander("Plain text to copy (answer and citation)"):
-        st.code(result.plain_text(), language=None, wrap_lines=True)
+        st.code(result_text(result), language=None, wrap_lines=True)
     if result.alternatives:
         with st.expander(f"Alternatives: the next {len(result.alternatives)} best rows"):
             for alternative in result.alternatives:
@@ -166,7 +149,7 @@ def render_no_answer(result: AskResult) -> None:
             for related in result.alternatives:
                 render_match(related)
     with st.expander("Plain text to copy"):
-        st.code(result.plain_text(), language=None, wrap_lines=True)
+        st.code(result_text(result), language=None, wrap_lines=True)
 
 
 def render_turn(turn: Turn, assistant: Assistant) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.citations import line_span
 from assistant.errors import AssistantError
 
 from cards import CHAT_PAGE, FILTER_KEYS, render_source
@@ -43,13 +44,12 @@ except AssistantError as error:
 
 meta = assistant.documents[row.document_id]
 as_of = f"as of {meta.as_of.isoformat()}" if meta.as_of else "undated"
-where = f"sheet {view.sheet}, " if view.sheet else ""
-span = f"line {view.line_start}" if view.line_start == view.line_end else f"lines {view.line_start}-{view.line_end}"
+span = line_span(view.line_start, view.line_end, view.sheet)
 st.text(
     f"Row: {view.row_id}\n"
     f"Vendor: {meta.vendor}\n"
     f"Document: {meta.title} ({as_of})\n"
-    f"File: {view.file}, {where}{span} of {view.total_lines}"
+    f"File: {view.file}, {span} of {view.total_lines}"
 )
 if not view.matches_index:
     st.warning(

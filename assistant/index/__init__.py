@@ -3,12 +3,10 @@
 from assistant.index.building import build_index, current_manifest, open_index, stale_reasons
 from assistant.index.folder import StoredIndex
 from assistant.index.manifest import IndexManifest
-from assistant.index.vectors import VectorIndex
 
 __all__ = [
     "IndexManifest",
     "StoredIndex",
-    "VectorIndex",
     "build_index",
     "current_manifest",
     "open_index",

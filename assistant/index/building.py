@@ -7,25 +7,19 @@ import hashlib
 import importlib.metadata
 import logging
 import time
-from collections.abc import Callable
-
-import numpy as np
 
 from assistant.corpus.loader import METADATA_FILE, Corpus
 from assistant.embedding import Embedder
 from assistant.errors import IndexStaleError
 from assistant.index import folder
 from assistant.index.folder import StoredIndex
-from assistant.index.language_means import LanguageMeans, query_sample
 from assistant.index.manifest import DocumentStamp, IndexManifest, differences, rows_digest
-from assistant.index.vectors import VectorIndex
-from assistant.lexical import BM25
 from assistant.passages import PASSAGE_FORMAT, passage_text
+from assistant.progress import Progress
 from assistant.settings import Settings
+from assistant.signals import BuildInput, Signal, registered
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
 
 _VERSIONED = ("checksheet-assistant", "faiss-cpu", "sentence-transformers", "transformers", "torch", "numpy")
 
@@ -52,7 +46,7 @@ def current_manifest(corpus: Corpus, embedder: Embedder, passages: list[str] | N
         passage_prompt=embedder.passage_prompt,
         passage_format=PASSAGE_FORMAT,
         dimension=embedder.dimension,
-        faiss_index="",
+        signals={name: {} for name in registered()},
         rows=len(rows),
         rows_sha256=rows_digest(rows, passages),
         corpus_metadata_sha256=hashlib.sha256(metadata.read_bytes()).hexdigest() if metadata.is_file() else "",
@@ -81,38 +75,19 @@ def _build(settings: Settings, corpus: Corpus, embedder: Embedder, progress: Pro
     if not rows:
         raise IndexStaleError(f"the corpus in {corpus.root} has no rows to index; check corpus.toml and its files")
     passages = [passage_text(r) for r in rows]
-    languages = [r.language for r in rows]
-    sample = query_sample(languages)
-    total = len(rows) + sum(len(v) for v in sample.values())
-
-    def passage_progress(done: int, _: int) -> None:
-        if progress:
-            progress(done, total)
-
-    vectors = np.asarray(embedder.embed_passages(passages, progress=passage_progress), dtype=np.float32)
-    if vectors.shape != (len(rows), embedder.dimension):
-        raise IndexStaleError(f"the embedder returned shape {vectors.shape} for {len(rows)} rows")
-    query_vectors = {}
-    done = len(rows)
-    for language, positions in sample.items():
-        query_vectors[language] = np.asarray(embedder.embed_queries([passages[i] for i in positions]), np.float32)
-        done += len(positions)
-        if progress:
-            progress(done, total)
-    means = LanguageMeans.estimate(vectors, languages, query_vectors)
-    index = VectorIndex.build(means.index_vectors(vectors, languages))
-    lexical = BM25(passages)
+    source = BuildInput(rows=rows, passages=passages, embedder=embedder, progress=progress)
+    signals: dict[str, Signal] = {name: kind.build(source) for name, kind in registered().items()}
     manifest = current_manifest(corpus, embedder, passages).model_copy(
         update={
-            "faiss_index": index.kind,
+            "signals": {name: registered()[name].describe(signal) for name, signal in signals.items()},
             "built_at": dt.datetime.now(dt.UTC),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
     )
     documents = [doc.meta for doc in corpus.documents]
-    folder.save(settings.index_dir, manifest, rows, documents, index, means, lexical)
+    folder.save(settings.index_dir, manifest, rows, documents, signals)
     logger.info("built %s: %d rows in %.1fs", settings.index_dir, len(rows), manifest.build_seconds)
-    del vectors, index, lexical, passages  # before the saved copy loads: at a million rows, gigabytes
+    del signals, passages, source  # before the saved copy loads: at a million rows, gigabytes
     return folder.load(settings.index_dir)
 
 

@@ -1,5 +1,6 @@
-"""The index folder a person can open: index.faiss, rows.jsonl, documents.json, manifest.json, plus
-language_means.json and the lexical index (lexical.npz with lexical_vocabulary.json).
+"""The index folder a person can open: rows.jsonl, documents.json, manifest.json, and each ranking signal's
+files under names it chooses (the dense signal's index.faiss and language_means.json, the lexical signal's
+lexical.npz and lexical_vocabulary.json).
 
 Writes are atomic: a new index is written to a temporary folder beside the target and swapped in
 by renames, so an interrupted build leaves the previous index untouched and usable. A lock file
@@ -22,19 +23,14 @@ from pydantic import ValidationError
 
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
-from assistant.index.language_means import LanguageMeans
 from assistant.index.manifest import IndexManifest
-from assistant.index.vectors import VectorIndex
-from assistant.lexical import BM25
+from assistant.signals import Signal, registered
 
 MANIFEST = "manifest.json"
 ROWS = "rows.jsonl"
 DOCUMENTS = "documents.json"
-FAISS = "index.faiss"
-MEANS = "language_means.json"
-LEXICAL = "lexical.npz"
-VOCABULARY = "lexical_vocabulary.json"
-FILES = (FAISS, ROWS, DOCUMENTS, MEANS, LEXICAL, VOCABULARY, MANIFEST)
+#: The files every index has; each signal adds its own (`SignalType.files`).
+FILES = (ROWS, DOCUMENTS, MANIFEST)
 
 
 @dataclass(frozen=True)
@@ -45,9 +41,8 @@ class StoredIndex:
     manifest: IndexManifest
     rows: tuple[Row, ...]
     documents: dict[str, DocumentMeta]
-    vectors: VectorIndex
-    means: LanguageMeans
-    lexical: BM25
+    #: The ranking signals by name, in the order the manifest lists them.
+    signals: dict[str, Signal]
 
 
 @contextlib.contextmanager
@@ -81,26 +76,23 @@ def save(
     manifest: IndexManifest,
     rows: Sequence[Row],
     documents: Sequence[DocumentMeta],
-    vectors: VectorIndex,
-    means: LanguageMeans,
-    lexical: BM25,
+    signals: dict[str, Signal],
 ) -> None:
     """Write the index to a temporary folder, then swap it in place of ``index_dir``."""
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     try:
-        vectors.save(staging / FAISS)
         with (staging / ROWS).open("w", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(row.model_dump_json() + "\n")
         docs = [d.model_dump(mode="json") for d in documents]
         (staging / DOCUMENTS).write_text(json.dumps(docs, ensure_ascii=False, indent=2), encoding="utf-8")
-        means.save(staging / MEANS)
-        lexical.save(staging / LEXICAL, staging / VOCABULARY)
+        for signal in signals.values():
+            signal.save(staging)
         # The manifest goes last: a folder without one is never taken for an index.
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        for name in FILES:
-            os.chmod(staging / name, 0o644)
+        for path in staging.iterdir():
+            os.chmod(path, 0o644)
         os.chmod(staging, 0o755)
         _swap(staging, index_dir)
     finally:
@@ -136,24 +128,27 @@ def load(index_dir: Path) -> StoredIndex:
         )
         raw_docs = json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
         documents = {meta.key: meta for meta in (DocumentMeta.model_validate(d) for d in raw_docs)}
-        vectors = VectorIndex.load(index_dir / FAISS)
-        means = LanguageMeans.load(index_dir / MEANS)
-        lexical = BM25.load(index_dir / LEXICAL, index_dir / VOCABULARY)
+        signals = _load_signals(index_dir, list(manifest.signals))
     except (OSError, ValidationError, ValueError, RuntimeError, KeyError) as exc:
         raise IndexStaleError(
             f"the index in {index_dir} is damaged ({exc}); rebuild it with 'assistant build'"
         ) from None
-    if len(rows) != manifest.rows or vectors.size != manifest.rows or lexical.size != manifest.rows:
+    sizes = {"rows": len(rows), **{name: signal.size for name, signal in signals.items()}}
+    if any(size != manifest.rows for size in sizes.values()):
+        counts = ", ".join(f"{name} {size}" for name, size in sizes.items())
         raise IndexStaleError(
-            f"the index in {index_dir} is inconsistent ({len(rows)} rows, {vectors.size} vectors, manifest says "
-            f"{manifest.rows}); rebuild it with 'assistant build'"
+            f"the index in {index_dir} is inconsistent ({counts}; the manifest says {manifest.rows} rows); "
+            "rebuild it with 'assistant build'"
         )
-    return StoredIndex(
-        path=index_dir,
-        manifest=manifest,
-        rows=rows,
-        documents=documents,
-        vectors=vectors,
-        means=means,
-        lexical=lexical,
-    )
+    return StoredIndex(path=index_dir, manifest=manifest, rows=rows, documents=documents, signals=signals)
+
+
+def _load_signals(index_dir: Path, names: list[str]) -> dict[str, Signal]:
+    types = registered()
+    unknown = [name for name in names if name not in types]
+    if unknown:
+        raise IndexStaleError(
+            f"the index in {index_dir} uses signal(s) {', '.join(unknown)}, which this version does not have; "
+            "rebuild it with 'assistant build'"
+        )
+    return {name: types[name].load(index_dir) for name in names}

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.corpus.models import Row
 
 #: Bump when the folder layout or the manifest's meaning changes.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 
 class DocumentStamp(BaseModel):
@@ -36,9 +36,9 @@ class IndexManifest(BaseModel):
     query_prompt: str
     passage_prompt: str
     passage_format: int
-    dimension: int  # of the model's embeddings; index vectors are [plain, language-centred], twice as long
-    metric: str = "inner product of [plain, language-centred] unit vectors / sqrt(2): the mean of both cosines"
-    faiss_index: str
+    dimension: int  # of the model's embeddings
+    #: The ranking signals the index holds, by name, with what each records about itself (kind, parameters).
+    signals: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
     rows: int
     rows_sha256: str  # hash of every row and its passage text: any parser or corpus change shows here
     corpus_metadata_sha256: str
@@ -76,6 +76,8 @@ def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
         )
     if (saved.query_prompt, saved.passage_prompt) != (current.query_prompt, current.passage_prompt):
         reasons.append("prompts changed")
+    if list(saved.signals) != list(current.signals):
+        reasons.append(f"signals {', '.join(saved.signals) or 'none'} -> {', '.join(current.signals)}")
     if saved.passage_format != current.passage_format:
         reasons.append(f"passage format {saved.passage_format} -> {current.passage_format}")
     for key in sorted(set(saved.documents) | set(current.documents)):

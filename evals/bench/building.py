@@ -43,7 +43,7 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
         **describe(stored.rows),
         "real_embeddings": real or size == "seed",
         "backend": settings.backend,
-        "faiss_index": manifest.faiss_index,
+        "faiss_index": manifest.signals["dense"]["faiss_index"],
         "model_load_seconds": round(loaded - started, 2),
         # build_seconds: embedding, language means, FAISS and BM25; wall adds writing and reading the folder back
         "build_seconds": manifest.build_seconds,

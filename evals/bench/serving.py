@@ -25,10 +25,12 @@ import psutil
 
 from assistant.corpus.language import detect_language
 from assistant.embedding import load_embedder
-from assistant.index import VectorIndex, folder
-from assistant.index.vectors import FloatArray
+from assistant.index import folder
 from assistant.retrieval import CANDIDATES, Assistant
 from assistant.settings import Settings
+from assistant.signals import FloatArray
+from assistant.signals.dense import DenseSignal
+from assistant.signals.vectors import VectorIndex
 from evals.bench.questions import bench_questions
 
 WARMUP = 20
@@ -100,6 +102,9 @@ def measure(
         unscoped_latencies.append((time.perf_counter() - begin) * 1000)
 
     # The FAISS search alone, with the same query vectors and vendor scoping as ask uses.
+    dense = index.signals["dense"]
+    if not isinstance(dense, DenseSignal):
+        raise TypeError("the benchmark measures the dense signal's FAISS index")
     searches = []
     for text, vendor in asks:
         cleaned = assistant.validate_question(text)
@@ -107,25 +112,25 @@ def measure(
         allowed = assistant._allowed(scope, None)
         searched = assistant.names.remove_names(cleaned)
         language = detect_language(searched) or detect_language(cleaned)
-        query = index.means.query_vector(assistant.embedder.embed_queries([searched]), language)
+        query = dense.means.query_vector(assistant.embedder.embed_queries([searched]), language)
         searches.append((query, allowed))
     for query, allowed in searches[:WARMUP]:
-        index.vectors.search(query, CANDIDATES, allowed=allowed)
+        dense.vectors.search(query, CANDIDATES, allowed=allowed)
     faiss_all: list[float] = []
     faiss_unscoped: list[float] = []
     for query, allowed in searches:
         begin = time.perf_counter()
-        index.vectors.search(query, CANDIDATES, allowed=allowed)
+        dense.vectors.search(query, CANDIDATES, allowed=allowed)
         faiss_all.append((time.perf_counter() - begin) * 1000)
         begin = time.perf_counter()
-        index.vectors.search(query, CANDIDATES)
+        dense.vectors.search(query, CANDIDATES)
         faiss_unscoped.append((time.perf_counter() - begin) * 1000)
     scoped = sum(allowed is not None for _, allowed in searches)
     rss_serving, rss_peak = _rss_mb(), _peak_mb()
-    recall = None if index.vectors.kind == "IndexFlatIP" else dense_recall(index.vectors, [q for q, _ in searches])
+    recall = None if dense.vectors.kind == "IndexFlatIP" else dense_recall(dense.vectors, [q for q, _ in searches])
     out: dict[str, Any] = {
-        "rows": index.vectors.size,
-        "faiss_index": index.vectors.kind,
+        "rows": dense.vectors.size,
+        "faiss_index": dense.vectors.kind,
         "backend": settings.backend,
         "threads": settings.threads,
         "search_threads": settings.search_threads,

@@ -33,9 +33,9 @@ from assistant.embedding import Embedder
 from assistant.embedding.embedder import ModelIdentity, Progress
 from assistant.index import build_index
 from assistant.index.folder import MANIFEST, StoredIndex
-from assistant.index.vectors import EXACT_SEARCH_MAX_ROWS
 from assistant.passages import passage_text
 from assistant.settings import Settings
+from assistant.signals.vectors import EXACT_SEARCH_MAX_ROWS
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def cached(index_dir: Path, wanted: dict[str, object]) -> bool:
     manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
     size = wanted.get("size")
     kind = "IndexFlatIP" if isinstance(size, int) and size <= EXACT_SEARCH_MAX_ROWS else "IndexIVFFlat"
-    return found == wanted and manifest.get("faiss_index") == kind
+    return found == wanted and manifest.get("signals", {}).get("dense", {}).get("faiss_index") == kind
 
 
 def build_synthetic(

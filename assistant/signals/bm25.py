@@ -1,4 +1,4 @@
-"""Lexical scores: BM25 over words (Latin script) and character bigrams (Japanese, Korean).
+"""BM25 over words (Latin script) and character bigrams (Japanese, Korean): the lexical signal's index.
 
 Dense embeddings miss exact identifiers ("ISO 27001", "TLS 1.3", "SSO", "7世代"); BM25 catches them.
 Japanese has no spaces and Korean attaches particles to words, so CJK runs are split into overlapping

@@ -1,0 +1,37 @@
+"""Ranking signals: each scores rows for a question and is saved into the index folder under its name.
+
+The default signals register themselves here: "dense" (embeddings, across languages) and "lexical" (BM25).
+A new signal is one module defining a `SignalType` that calls `register` (see `base`).
+"""
+
+from __future__ import annotations
+
+from assistant.signals import dense as dense
+from assistant.signals import lexical as lexical
+from assistant.signals.base import (
+    BuildInput,
+    FloatArray,
+    IdArray,
+    Query,
+    ScoreArray,
+    Signal,
+    SignalRun,
+    SignalType,
+    register,
+    registered,
+    unregister,
+)
+
+__all__ = [
+    "BuildInput",
+    "FloatArray",
+    "IdArray",
+    "Query",
+    "ScoreArray",
+    "Signal",
+    "SignalRun",
+    "SignalType",
+    "register",
+    "registered",
+    "unregister",
+]

@@ -1,0 +1,90 @@
+"""The lexical signal: BM25 of the question's terms in each row, relative to the best-matching allowed row.
+
+Dense embeddings miss exact identifiers ("ISO 27001", "TLS 1.3", "SSO", "7世代"); this signal catches them.
+Its score is 0..1: a row's BM25 over the best BM25 among the rows the filters allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, ScoreArray, Signal, register
+from assistant.signals.bm25 import BM25
+
+MATRIX = "lexical.npz"
+VOCABULARY = "lexical_vocabulary.json"
+
+#: Only the allowed rows are scored when they are at most this share (1/4) of the corpus (one vendor's rows
+#: among many): their cost then does not grow with the corpus.
+SUBSET_SHARE = 4
+
+
+@dataclass(frozen=True)
+class LexicalRun:
+    """One question's BM25 scores over the allowed rows (or all rows), and the best of them."""
+
+    values: FloatArray  # values[i] scores row i, or row scored[i] when only the allowed rows were scored
+    scored: IdArray | None
+    best: float
+
+    def candidates(self, depth: int) -> IdArray:
+        if self.best <= 0:
+            return np.zeros(0, dtype=np.int64)
+        top = np.argpartition(-self.values, min(depth, len(self.values) - 1))[:depth]
+        top = top[self.values[top] > 0]
+        top = top[np.argsort(-self.values[top], kind="stable")]
+        return (top if self.scored is None else self.scored[top]).astype(np.int64)
+
+    def scores(self, positions: IdArray) -> ScoreArray:
+        if self.best <= 0:
+            return np.zeros(len(positions), dtype=np.float64)
+        at = positions if self.scored is None else np.searchsorted(self.scored, positions)
+        return self.values[at].astype(np.float64) / self.best
+
+
+@dataclass(frozen=True)
+class LexicalSignal:
+    """BM25 over the rows' passage texts."""
+
+    bm25: BM25
+
+    @property
+    def size(self) -> int:
+        return self.bm25.size
+
+    def save(self, folder: Path) -> None:
+        self.bm25.save(folder / MATRIX, folder / VOCABULARY)
+
+    def run(self, query: Query, allowed: IdArray | None) -> LexicalRun:
+        if allowed is not None and len(allowed) * SUBSET_SHARE <= self.size:
+            values = self.bm25.scores_of(query.text, allowed)
+            return LexicalRun(values, allowed, float(values.max()) if len(values) else 0.0)
+        values = self.bm25.scores(query.text)
+        if allowed is not None:
+            permitted = np.zeros(len(values), dtype=bool)
+            permitted[allowed] = True
+            values = np.where(permitted, values, 0.0).astype(np.float32)
+        return LexicalRun(values, None, float(values.max()) if len(values) else 0.0)
+
+
+class Lexical:
+    """The lexical signal type (registered as "lexical")."""
+
+    name = "lexical"
+    weight = 0.05
+    files: tuple[str, ...] = (MATRIX, VOCABULARY)
+
+    def build(self, source: BuildInput) -> LexicalSignal:
+        return LexicalSignal(BM25(source.passages))
+
+    def load(self, folder: Path) -> LexicalSignal:
+        return LexicalSignal(BM25.load(folder / MATRIX, folder / VOCABULARY))
+
+    def describe(self, signal: Signal) -> dict[str, str | int | float]:
+        return {"kind": "BM25 (k1 1.2, b 0.75) over words and CJK character bigrams"}
+
+
+register(Lexical())
