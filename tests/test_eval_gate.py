@@ -20,7 +20,7 @@ GATE = json.loads((REPO_ROOT / "evals" / "gate.json").read_text(encoding="utf-8"
 
 
 @pytest.mark.model
-def test_the_test_questions_meet_the_gate(seed_assistant: Assistant, tmp_path: Path) -> None:
+def test_the_dev_questions_meet_the_gate(seed_assistant: Assistant, tmp_path: Path) -> None:
     path = REPO_ROOT / "evals" / GATE["questions"]
     report = evaluate(
         seed_assistant, load_questions(path), questions_file=str(path), model=seed_assistant.embedder.name

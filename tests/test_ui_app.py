@@ -223,7 +223,8 @@ def test_source_view_of_a_row_over_two_lines(
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(write_corpus([document], {"acme/sheet.csv": sheet})))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     at = ask(start(), "Do you support single sign-on?")
-    assert any("Document: Acme sheet, as of 2025-03-01\nLanguage: English (en)" in t for t in texts(at.chat_message[-1]))
+    dated = "Document: Acme sheet, as of 2025-03-01\nLanguage: English (en)"
+    assert any(dated in t for t in texts(at.chat_message[-1]))
     open_source(at, "acme/sheet#1")
     frame = at.dataframe[0].value
     assert list(frame["line"]) == [1, 2, 3, 4, 5]

@@ -67,8 +67,10 @@ def _env(corpus: Path, index: Path, **extra: str) -> dict[str, str]:
 
 def _library(env: Mapping[str, str]) -> Assistant:
     """The library on the server's settings; loading it first also builds the index the server will open."""
-    values = {k.removeprefix("ASSISTANT_").lower(): v for k, v in env.items() if k.startswith("ASSISTANT_")}
-    return Assistant.load(Settings(**values))
+    values: dict[str, Any] = {
+        k.removeprefix("ASSISTANT_").lower(): v for k, v in env.items() if k.startswith("ASSISTANT_")
+    }
+    return Assistant.load(Settings.model_validate(values))
 
 
 def ask(page: Any, question: str) -> Any:

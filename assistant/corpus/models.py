@@ -155,19 +155,6 @@ class Row(BaseModel):
         """The row's position in its document (the ``n`` of its id)."""
         return int(self.id.rsplit("#", 1)[1])
 
-    @property
-    def section_path(self) -> str:
-        return " > ".join(self.section)
-
-
-class LineCount(BaseModel):
-    """How many lines of a document were read as each kind (every line is accounted for)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: LineKind
-    count: int
-
 
 class DocumentReport(BaseModel):
     """A loaded document: its metadata, file hash, row count and line accounting, or its error."""
