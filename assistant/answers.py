@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assistant.corpus.statuses import AnswerStatus
+
 #: "answered": one current row answers; "conflict": rows of the same, current version disagree (both shown,
 #: none chosen); "no_answer": nothing answers reliably (the closest rows are shown, to be checked).
 Status = Literal["answered", "conflict", "no_answer"]
@@ -17,10 +19,6 @@ Level = Literal["high", "medium", "low"]
 #: Why there is no single answer: the rows scored too low, the question is about a company we hold no
 #: documents for, the filters left no rows, or current rows disagree.
 ReasonCode = Literal["low_confidence", "no_documents_for_subject", "no_rows", "conflict"]
-#: A row's answer cell read as one value (the cell itself is kept verbatim): "yes" (Yes, 有, ○, 対応済, 예),
-#: "no" (No, 無, ×, 未対応, 아니오), "partial", "not_applicable" (N/A, -, 該当なし), "not_disclosed" (非公開),
-#: "see_detail" (右記参照 / "refer to the right"); None when the row states no such value.
-AnswerStatus = Literal["yes", "no", "partial", "not_applicable", "not_disclosed", "see_detail"]
 
 
 def confidence_level(confidence: float, threshold: float) -> Level:
@@ -123,8 +121,12 @@ class AskResult(BaseModel):
     confidence: float
     #: The probability an answer needs (the operating point chosen on the dev questions).
     threshold: float
-    #: The first row's ranking score (dense + lexical), for diagnosis.
+    #: The first row's ranking score (the weighted signals), for diagnosis.
     score: float = 0.0
+    #: What the confidence was computed from (see assistant.decision.features), for diagnosis.
+    features: dict[str, float] = Field(default_factory=dict)
+    #: Things the asker should know about the result as a whole (e.g. the model has no calibration).
+    warnings: list[str] = Field(default_factory=list)
     vendor: str | None = None  # the vendor the search was limited to
     vendor_source: Literal["given", "question", "none"] = "none"
     #: A vendor chosen in the UI/CLI that the question overrode by naming another vendor.

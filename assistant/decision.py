@@ -1,43 +1,151 @@
-"""The decision on top of the ranking: which row is the current fact, and whether it answers at all."""
+"""The decision on top of the ranking: the current fact first, disagreements found, and what the answer rests on.
+
+Ranking orders rows by how well they match the question; it knows nothing of versions. This step walks the
+ranked rows with the links between rows (`assistant.corpus.links`):
+
+- A row whose item a newer document states otherwise is outdated: the newer row takes its place (even
+  when a language filter would have hidden it - the filter chooses the language of the text only where
+  the rows agree), and the outdated row is kept to be shown as "outdated: it says ...".
+- The first current row is the candidate answer. If a row of the same standing (the other language of the
+  same sheet, another current document) gives the opposite answer status, the documents disagree: both
+  rows are shown and none is chosen.
+- The features the calibrated confidence is computed from (`assistant.calibration`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
-import numpy as np
-
+from assistant.corpus.links import Links
+from assistant.corpus.models import Row
 from assistant.fusion import Hit
-from assistant.signals import IdArray
 
-#: ``newer_twin(position)``: the row's twin in a newer document of its vendor and whether it states
-#: different facts, or None.
-NewerTwin = Callable[[int], "tuple[int, bool] | None"]
+#: Rows per vendor shown for the other vendors when no vendor was named or chosen.
+OTHER_VENDORS = 3
 
 
-def _contains(allowed: IdArray | None, position: int) -> bool:
-    """Whether a row may be returned: no filter, or in the (sorted) allowed rows."""
-    if allowed is None:
-        return True
-    at = int(np.searchsorted(allowed, position))
-    return at < len(allowed) and int(allowed[at]) == position
+@dataclass(frozen=True)
+class Placed:
+    """A ranked row with what the decision found about it."""
+
+    hit: Hit
+    #: The newer row (id) that states this row's item otherwise: this row is outdated.
+    outdated_by: str | None = None
 
 
-def prefer_current(
-    hits: list[Hit], newer_twin: NewerTwin, row_id: Callable[[int], str], allowed: IdArray | None
-) -> list[Hit]:
-    """The hits with each outdated row preceded by its current version, best first.
+@dataclass(frozen=True)
+class Decision:
+    """What to show: the answer (or the disagreeing rows), the outdated rows, the rest, and the evidence."""
 
-    A row of a document that has a newer version, whose twin there (the same item in the newer document)
-    states different facts, yields its place: the twin is ranked just above it and the outdated row stays
-    among the alternatives. A twin that states the same facts leaves the row where it is.
+    candidate: Placed | None
+    conflicting: list[Placed] = field(default_factory=list)
+    outdated: list[Placed] = field(default_factory=list)
+    rest: list[Placed] = field(default_factory=list)
+    other_vendors: list[Placed] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def current_first(
+    hits: Sequence[Hit],
+    links: Links,
+    row_id: Callable[[int], str],
+    position: Callable[[str], int],
+    in_scope: Callable[[int], bool],
+) -> list[Placed]:
+    """The hits, best first, each outdated row preceded by the newer row that states its item otherwise.
+
+    The newer row is ranked just above the outdated one (with its score), unless it already ranks higher.
+    Among several newer rows of an item, the one that differs is taken.
     """
-    by_position = {hit.position: hit for hit in hits}
-    for hit in sorted(by_position.values(), key=lambda h: -h.score):
-        if hit.current_version_of:
+    by_position = {hit.position: Placed(hit) for hit in hits}
+    for hit in sorted(hits, key=lambda h: (-h.score, h.position)):
+        newer = [link for link in links.newer(row_id(hit.position)) if link.differs]
+        newer = [link for link in newer if in_scope(position(link.row))]
+        if not newer:
             continue
-        twin = newer_twin(hit.position)
-        if twin is not None and twin[1] and _contains(allowed, twin[0]):
-            current = by_position.get(twin[0])
-            if current is None or current.score <= hit.score:
-                by_position[twin[0]] = Hit(twin[0], hit.score + 1e-4, hit.parts, row_id(hit.position))
-    return sorted(by_position.values(), key=lambda h: (-h.score, h.position))
+        best = max(
+            newer,
+            key=lambda link: (
+                by_position[position(link.row)].hit.score if position(link.row) in by_position else -math.inf
+            ),
+        )
+        target = position(best.row)
+        by_position[hit.position] = replace(by_position[hit.position], outdated_by=best.row)
+        present = by_position.get(target)
+        if present is None or present.hit.score <= hit.score:
+            promoted = Hit(target, hit.score + 1e-4, hit.parts, row_id(hit.position))
+            by_position[target] = Placed(promoted, present.outdated_by if present else None)
+    return sorted(by_position.values(), key=lambda p: (-p.hit.score, p.hit.position))
+
+
+def decide(
+    placed: Sequence[Placed],
+    links: Links,
+    rows: Callable[[int], Row],
+    position: Callable[[str], int],
+    in_scope: Callable[[int], bool],
+    *,
+    other_vendors: bool,
+) -> Decision:
+    """The candidate answer, the rows that disagree with it, the outdated rows it replaces, and the rest."""
+    current = [p for p in placed if p.outdated_by is None]
+    if not current:
+        return Decision(candidate=None, rest=list(placed))
+    candidate = current[0]
+    top = rows(candidate.hit.position)
+    same_item = {link.row for link in links.of(top.id)}
+    disagreeing = {link.row for link in links.of(top.id) if link.relation == "same_version" and link.differs}
+    disagreeing = {row_id for row_id in disagreeing if in_scope(position(row_id))}
+    by_id = {rows(p.hit.position).id: p for p in placed}
+    conflicting: list[Placed] = []
+    if disagreeing:
+        conflicting = [candidate] + [
+            by_id.get(row_id) or _unranked(row_id, candidate, position) for row_id in sorted(disagreeing)
+        ]
+    outdated = [
+        p for p in placed if p.outdated_by is not None and (p.outdated_by == top.id or p.outdated_by in same_item)
+    ]
+    shown = {p.hit.position for p in [candidate, *conflicting, *outdated]}
+    rest = [p for p in placed if p.hit.position not in shown]
+    others: list[Placed] = []
+    if other_vendors:
+        seen = {top.vendor}
+        for p in current[1:]:
+            vendor = rows(p.hit.position).vendor
+            if vendor not in seen and len(others) < OTHER_VENDORS:
+                seen.add(vendor)
+                others.append(p)
+    return Decision(
+        candidate=candidate,
+        conflicting=conflicting,
+        outdated=outdated,
+        rest=rest,
+        other_vendors=others,
+        features=features(placed, candidate, same_item, rows),
+    )
+
+
+def _unranked(row_id: str, candidate: Placed, position: Callable[[str], int]) -> Placed:
+    """A disagreeing row the ranking did not reach: shown beside the candidate with its score."""
+    return Placed(Hit(position(row_id), candidate.hit.score, candidate.hit.parts))
+
+
+def features(
+    placed: Sequence[Placed], candidate: Placed, same_item: set[str], rows: Callable[[int], Row]
+) -> dict[str, float]:
+    """What the confidence is computed from: how well the first row matches, and how clearly it leads."""
+    top = candidate.hit
+    others = [p.hit for p in placed if p.hit.position != top.position and rows(p.hit.position).id not in same_item]
+    runner_up = others[0].score if others else 0.0
+    window = [p for p in placed[:5] if p.hit.position != top.position]
+    support = sum(rows(p.hit.position).id in same_item for p in window)
+    return {
+        "score": top.score,
+        "dense": top.parts.get("dense", 0.0),
+        "lexical": top.parts.get("lexical", 0.0),
+        "margin": top.score - runner_up,
+        "support": float(support),
+        "promoted": 1.0 if top.current_version_of else 0.0,
+    }

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from assistant.corpus.models import DocumentMeta
 from assistant.errors import QuestionError
@@ -97,6 +98,19 @@ def _compile(alias: str, vendor: str) -> _Alias:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The vendor a question is limited to, and how it was chosen.
+
+    ``source`` is "question" when the question names the vendor (it wins over one chosen in the UI, which
+    is then ``overridden``), "given" when it was chosen, "none" when the search covers every vendor.
+    """
+
+    vendor: str | None
+    source: Literal["given", "question", "none"]
+    overridden: str | None = None
+
+
+@dataclass(frozen=True)
 class VendorNames:
     """Every name a vendor goes by (display name, slug, product names), folded for matching.
 
@@ -150,6 +164,23 @@ class VendorNames:
         hint = f" (did you mean {self.aliases[close[0]]!r}?)" if close else ""
         known = ", ".join(self.vendors) or "none (the corpus is empty)"
         raise QuestionError(f"unknown vendor {name!r}{hint}; known vendors: {known}")
+
+    def scope(self, question: str, given: str | None) -> Scope:
+        """The vendor to search: the one the question names, else the one given, else every vendor.
+
+        >>> names = VendorNames({"wevox": "Wevox", "voiceping": "VoicePing"})
+        >>> names.scope("Is VoicePing ISO certified?", "Wevox")
+        Scope(vendor='VoicePing', source='question', overridden='Wevox')
+        >>> names.scope("Is it ISO certified?", "wevox"), names.scope("Is it ISO certified?", None)
+        (Scope(vendor='Wevox', source='given', overridden=None), Scope(vendor=None, source='none', overridden=None))
+        """
+        chosen = self.resolve(given) if given is not None and given.strip() else None
+        named = self.in_question(question)
+        if len(named) == 1:
+            return Scope(named[0], "question", chosen if chosen not in (None, named[0]) else None)
+        if chosen is not None:
+            return Scope(chosen, "given")
+        return Scope(None, "none")
 
     def remove_names(self, question: str) -> str:
         """The question without vendor names (and a possessive or particle stuck to them).

@@ -47,6 +47,7 @@ def test_build_writes_a_folder_a_person_can_open(hashing_settings: Settings) -> 
         "language_means.json",
         "lexical.npz",
         "lexical_vocabulary.json",
+        "links.jsonl",
         "manifest.json",
         "rows.jsonl",
     ]

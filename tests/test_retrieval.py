@@ -151,7 +151,7 @@ def test_below_the_threshold_the_answer_is_no_reliable_answer(hashing_settings: 
     assert result.status == "no_answer"
     assert result.answer is None
     assert result.reason is not None
-    assert "below the 0.99 needed" in result.reason
+    assert "below the 0.99 an answer needs" in result.reason
     assert len(result.alternatives) == 3  # the closest rows, offered as related
     assert result_text(result).startswith("No reliable answer: ")
 

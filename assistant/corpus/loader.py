@@ -17,6 +17,7 @@ from assistant.corpus.models import CorpusMeta, DocumentMeta, DocumentReport, La
 from assistant.corpus.pages import parse_page
 from assistant.corpus.reading import read_lines
 from assistant.corpus.spreadsheets import parse_csv_checksheet, parse_xlsx_checksheet
+from assistant.corpus.statuses import answer_status
 from assistant.corpus.tsv import parse_tsv_checksheet
 from assistant.errors import CorpusError
 
@@ -163,6 +164,7 @@ def _row(meta: DocumentMeta, number: int, draft: RowDraft) -> Row:
         item=draft.item,
         question=draft.question,
         answer=draft.answer,
+        answer_status=answer_status(draft.answer) if draft.kind in ("sheet_row", "table_row") else None,
         detail=draft.detail,
         notes=draft.notes,
         fields=draft.fields,

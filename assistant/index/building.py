@@ -8,6 +8,7 @@ import importlib.metadata
 import logging
 import time
 
+from assistant.corpus.links import Links
 from assistant.corpus.loader import METADATA_FILE, Corpus
 from assistant.embedding import Embedder
 from assistant.errors import IndexStaleError
@@ -85,7 +86,8 @@ def _build(settings: Settings, corpus: Corpus, embedder: Embedder, progress: Pro
         }
     )
     documents = [doc.meta for doc in corpus.documents]
-    folder.save(settings.index_dir, manifest, rows, documents, signals)
+    links = Links.build(rows, documents)
+    folder.save(settings.index_dir, manifest, rows, documents, links, signals)
     logger.info("built %s: %d rows in %.1fs", settings.index_dir, len(rows), manifest.build_seconds)
     del signals, passages, source  # before the saved copy loads: at a million rows, gigabytes
     return folder.load(settings.index_dir)

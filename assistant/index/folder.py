@@ -1,4 +1,5 @@
-"""The index folder a person can open: rows.jsonl, documents.json, manifest.json, and each ranking signal's
+"""The index folder a person can open: rows.jsonl, documents.json, links.jsonl (rows stating the same item in
+other languages and versions), manifest.json, and each ranking signal's
 files under names it chooses (the dense signal's index.faiss and language_means.json, the lexical signal's
 lexical.npz and lexical_vocabulary.json).
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from assistant.corpus.links import Links
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
 from assistant.index.manifest import IndexManifest
@@ -29,8 +31,9 @@ from assistant.signals import Signal, registered
 MANIFEST = "manifest.json"
 ROWS = "rows.jsonl"
 DOCUMENTS = "documents.json"
+LINKS = "links.jsonl"
 #: The files every index has; each signal adds its own (`SignalType.files`).
-FILES = (ROWS, DOCUMENTS, MANIFEST)
+FILES = (ROWS, DOCUMENTS, LINKS, MANIFEST)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class StoredIndex:
     manifest: IndexManifest
     rows: tuple[Row, ...]
     documents: dict[str, DocumentMeta]
+    links: Links
     #: The ranking signals by name, in the order the manifest lists them.
     signals: dict[str, Signal]
 
@@ -76,6 +80,7 @@ def save(
     manifest: IndexManifest,
     rows: Sequence[Row],
     documents: Sequence[DocumentMeta],
+    links: Links,
     signals: dict[str, Signal],
 ) -> None:
     """Write the index to a temporary folder, then swap it in place of ``index_dir``."""
@@ -87,6 +92,7 @@ def save(
                 handle.write(row.model_dump_json() + "\n")
         docs = [d.model_dump(mode="json") for d in documents]
         (staging / DOCUMENTS).write_text(json.dumps(docs, ensure_ascii=False, indent=2), encoding="utf-8")
+        links.save(staging / LINKS)
         for signal in signals.values():
             signal.save(staging)
         # The manifest goes last: a folder without one is never taken for an index.
@@ -128,6 +134,7 @@ def load(index_dir: Path) -> StoredIndex:
         )
         raw_docs = json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
         documents = {meta.key: meta for meta in (DocumentMeta.model_validate(d) for d in raw_docs)}
+        links = Links.load(index_dir / LINKS)
         signals = _load_signals(index_dir, list(manifest.signals))
     except (OSError, ValidationError, ValueError, RuntimeError, KeyError) as exc:
         raise IndexStaleError(
@@ -140,7 +147,9 @@ def load(index_dir: Path) -> StoredIndex:
             f"the index in {index_dir} is inconsistent ({counts}; the manifest says {manifest.rows} rows); "
             "rebuild it with 'assistant build'"
         )
-    return StoredIndex(path=index_dir, manifest=manifest, rows=rows, documents=documents, signals=signals)
+    return StoredIndex(
+        path=index_dir, manifest=manifest, rows=rows, documents=documents, links=links, signals=signals
+    )
 
 
 def _load_signals(index_dir: Path, names: list[str]) -> dict[str, Signal]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.corpus.models import Row
 
 #: Bump when the folder layout or the manifest's meaning changes.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 
 
 class DocumentStamp(BaseModel):
