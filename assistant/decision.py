@@ -123,7 +123,7 @@ def decide(
         outdated=outdated,
         rest=rest,
         other_vendors=others,
-        features=features(placed, candidate, same_item, rows),
+        features={**features(placed, candidate, same_item, rows), "disagreement": float(bool(conflicting))},
     )
 
 

@@ -106,10 +106,15 @@ _VERB = (
     r"(?i:is|are|has|have|does|do|supports?|offers?|provides?|uses?|encrypts?|stores?|keeps?|holds?|"
     r"complies|comply|allows?|enables?|retains?|backs?|meets?)"
 )
-_JA_PARTICLE = r"(?:は|が|では|って|でも)"
-_KO_PARTICLE = r"(?:은|는|이|가|에서는|에서)"
-
-
+#: Words after a name that make it the thing integrated with, not the thing asked about ("Slack notifications").
+_INTEGRATION = (
+    r"(?i:integrations?|notifications?|alerts?|connectors?|apps?|bots?|channels?|連携|統合|通知|アプリ|ボット|"
+    r"チャンネル|연동|연계|통합|알림|앱|봇|채널)"
+)
+_JA_TOPIC = r"(?:は|が|では|って|でも)"
+_KO_SUBJECT = r"(?:은|는|이|가|의|에서는)"
+#: Korean particles that make the phrase before them an object or an adverbial (with, to, in, from).
+_KO_OBJECT = r"(?:을|를|과|와|에|에서|로|으로|랑|하고|한테)"
 _LATIN = r"A-Za-z0-9"
 _CJK = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3"
 
@@ -119,18 +124,37 @@ def _fold(text: str) -> str:
 
 
 def _patterns(name: str) -> list[re.Pattern[str]]:
-    """Where ``name`` stands as a subject; names are matched as written (LINE, not "line")."""
+    """Where ``name`` stands as the subject; names are matched as written (LINE, not "line")."""
     escaped = re.escape(_fold(name))
     # A name must not be part of a longer word: Latin names among letters, CJK names among CJK characters
     # ("ライン" in "オンライン", "라인" in "온라인").
     letters = _LATIN if name[0].isascii() else _CJK
     before, after = rf"(?<![{letters}])", rf"(?![{letters}])"
+    noun = rf"(?!\s*{_INTEGRATION})"
     return [
-        re.compile(rf"^\W*{_AUXILIARY}\s+(?:(?i:the)\s+)?{escaped}{after}"),
+        # English: after an auxiliary ("Does Slack ...", "Where does Box store ..."), or first before a verb.
+        re.compile(rf"\b{_AUXILIARY}\s+(?:(?i:the)\s+)?{escaped}{after}(?:'s)?{noun}"),
         re.compile(rf"^\W*{escaped}{after}(?:'s)?\s+{_VERB}\b"),
-        re.compile(rf"{before}{escaped}\s*{_JA_PARTICLE}"),
-        re.compile(rf"{before}{escaped}\s*{_KO_PARTICLE}(?![가-힣])"),
+        # Japanese: the topic or subject, or what owns it ("Boxのバックアップは").
+        re.compile(rf"{before}{escaped}\s*{_JA_TOPIC}"),
+        re.compile(rf"{before}{escaped}\s*の{noun}[^、。はがにとへをで]{{1,20}}{_JA_TOPIC}"),
+        # Korean: with a subject, topic or possessive particle, also after the rest of a product name
+        # ("Google Cloud SQL은"); or followed by nouns that carry no object particle ("Box 파일 버전 ...").
+        re.compile(rf"{before}{escaped}(?:\s+[A-Za-z][\w.-]*)*\s*{_KO_SUBJECT}(?![가-힣])"),
     ]
+
+
+_KO_OBJECT_END = re.compile(rf"{_KO_OBJECT}$")
+_INTEGRATION_WORD = re.compile(rf"^{_INTEGRATION}")
+
+
+def _korean_noun_phrase(text: str, start: int) -> bool:
+    """Whether the Korean words after a name (at ``start``) extend it as a noun phrase ("Box 파일 버전 ..."),
+    rather than make it an object ("Slack 알림을 ...", "Slack 연동이 ...")."""
+    words = text[start:].split()[:2]
+    if not words or not re.search(r"[가-힣]", " ".join(words)) or _INTEGRATION_WORD.match(words[0]):
+        return False
+    return not any(_KO_OBJECT_END.search(word.rstrip("?？.!")) for word in words)
 
 
 class Subjects:
@@ -153,6 +177,15 @@ class Subjects:
         """The first listed name the question is about, as listed; None when there is none."""
         text = _fold(question)
         for name, folded, patterns in self._entries:
-            if folded in text and any(pattern.search(text) for pattern in patterns):
+            if folded not in text:
+                continue
+            if any(pattern.search(text) for pattern in patterns):
+                return name
+            at = text.find(folded)
+            if (
+                re.search(r"[가-힣]", text)
+                and at == len(text[:at].rstrip()) == 0
+                and _korean_noun_phrase(text, at + len(folded))
+            ):
                 return name
         return None

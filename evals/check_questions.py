@@ -177,6 +177,21 @@ def vendor_problems(q: EvalQuestion, matched: Sequence[RowInfo]) -> list[str]:
     return errors
 
 
+def conflicting_problems(conflicting: Sequence[RowInfo], documents: dict[str, DocumentInfo]) -> list[str]:
+    """Conflicting rows must be of one vendor and one current document version."""
+    if not conflicting:
+        return []
+    errors = []
+    docs = {r.document_id for r in conflicting}
+    if len({r.vendor for r in conflicting}) > 1:
+        errors.append("conflicting rows must all be of one vendor")
+    if any(documents[d].superseded for d in docs if d in documents):
+        errors.append("conflicting rows must be in current documents (an older document's row is outdated)")
+    if len(docs) > 1 and len({(documents[d].version, documents[d].as_of) for d in docs if d in documents}) > 1:
+        errors.append("conflicting rows must be of one document version")
+    return errors
+
+
 def decision_problems(
     q: EvalQuestion, matched: Sequence[RowInfo], by_id: dict[str, RowInfo], documents: dict[str, DocumentInfo]
 ) -> list[str]:
@@ -189,15 +204,7 @@ def decision_problems(
         errors.append(f"filter_language {q.filter_language!r}: no row is in that language")
     if ("in_version_conflict" in q.tags) != (q.status == "conflict"):
         errors.append('tag in_version_conflict and expected_status "conflict" go together')
-    conflicting = [by_id[r] for r in q.conflicting if r in by_id]
-    if conflicting:
-        docs = {r.document_id for r in conflicting}
-        if len({r.vendor for r in conflicting}) > 1:
-            errors.append("conflicting rows must all be of one vendor")
-        if any(documents[d].superseded for d in docs if d in documents):
-            errors.append("conflicting rows must be in current documents (an older document's row is outdated)")
-        if len(docs) > 1 and len({(documents[d].version, documents[d].as_of) for d in docs if d in documents}) > 1:
-            errors.append("conflicting rows must be of one document version")
+    errors += conflicting_problems([by_id[r] for r in q.conflicting if r in by_id], documents)
     outdated = [by_id[r] for r in q.outdated if r in by_id]
     current = [r.id for r in outdated if r.document_id in documents and not documents[r.document_id].superseded]
     if current:

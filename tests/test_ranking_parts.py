@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.corpus import load_corpus
-from assistant.corpus.models import Row
 from assistant.corpus.links import Link, Links, align_rows, changed, facts
+from assistant.corpus.models import Row
 from assistant.retrieval import Assistant
 from assistant.scoping import VendorNames
 from assistant.settings import Settings

@@ -58,6 +58,8 @@ class Outcome(BaseModel):
     outdated: list[str] = Field(default_factory=list)  # row ids the result shows as outdated
     expected_conflicting: list[str] = Field(default_factory=list)
     expected_outdated: list[str] = Field(default_factory=list)
+    reason_code: str | None = None
+    features: dict[str, float] = Field(default_factory=dict)  # what the confidence was computed from
 
     @property
     def correct(self) -> bool:
@@ -128,7 +130,8 @@ def _vendor_of(question: EvalQuestion, rows_by_id: dict[str, Row]) -> str:
 
 def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row]) -> Outcome:
     result = asker.ask(question.question, vendor=question.vendor, language=question.filter_language, k=DEPTH)
-    matches = ([result.answer] if result.answer else []) + result.alternatives
+    # The rows as shown, best first: the answer (or the disagreeing rows), then the rest.
+    matches = ([result.answer] if result.answer else result.conflicting) + result.alternatives
     flags = [question.is_relevant(m.row_id, m.source_text) for m in matches]
     n_relevant = sum(question.is_relevant(r.id, r.source_text) for r in asker.rows)
     first = next((i + 1 for i, flag in enumerate(flags) if flag), None)
@@ -157,6 +160,8 @@ def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row
         outdated=[m.row_id for m in result.outdated],
         expected_conflicting=question.conflicting,
         expected_outdated=question.outdated,
+        reason_code=result.reason_code,
+        features=result.features,
     )
 
 

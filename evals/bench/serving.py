@@ -108,8 +108,7 @@ def measure(
     searches = []
     for text, vendor in asks:
         cleaned = assistant.validate_question(text)
-        scope, _ = assistant._scope(cleaned, vendor)
-        allowed = assistant._allowed(scope, None)
+        allowed = assistant._allowed(assistant.names.scope(cleaned, vendor).vendor, None)
         searched = assistant.names.remove_names(cleaned)
         language = detect_language(searched) or detect_language(cleaned)
         query = dense.means.query_vector(assistant.embedder.embed_queries([searched]), language)
