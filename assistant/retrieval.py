@@ -265,7 +265,8 @@ class Assistant:
             alternatives=matches.matches(
                 rest[:room] if status != "no_answer" else rest[:k], start=start if status != "no_answer" else 1
             ),
-            other_vendors=matches.matches(decision.other_vendors),
+            # Offered beside an answer only: beside "no reliable answer" the closest rows already span vendors.
+            other_vendors=matches.matches(decision.other_vendors) if status != "no_answer" else [],
             confidence=round(confidence, 4),
             threshold=self.threshold,
             score=round(candidate.hit.score, 4) if candidate else 0.0,
