@@ -18,10 +18,10 @@ from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.index import StoredIndex, open_index
 from assistant.index.vectors import FloatArray, IdArray, set_threads
-from assistant.passages import clean_question
 from assistant.scoping import VendorNames
 from assistant.settings import DEFAULT_MODEL, Settings
 from assistant.sources import SourceView, source_view
+from assistant.validation import ask_options, question_text
 
 logger = logging.getLogger(__name__)
 
@@ -127,22 +127,8 @@ class Assistant:
         return source_view(self.settings.corpus_dir, self.documents[row.document_id].file, row, context)
 
     def validate_question(self, question: str) -> str:
-        """The cleaned question; QuestionError when it is empty or longer than the limit."""
-        if not isinstance(question, str):
-            raise QuestionError(f"the question must be text, got {type(question).__name__}")
-        limit = self.settings.max_question_chars
-        if len(question) > limit * 4:
-            raise QuestionError(
-                f"the question is {len(question)} characters; the limit is {limit}. Ask one question at a time."
-            )
-        cleaned = clean_question(question)
-        if not cleaned:
-            raise QuestionError("the question is empty; type a question such as 'Do you support SSO?'")
-        if len(cleaned) > limit:
-            raise QuestionError(
-                f"the question is {len(cleaned)} characters; the limit is {limit}. Ask one question at a time."
-            )
-        return cleaned
+        """The cleaned question; QuestionError when it is not text, empty or longer than the limit."""
+        return question_text(question, self.settings.max_question_chars)
 
     def _scope(self, question: str, vendor: str | None) -> tuple[str | None, str]:
         if vendor is not None and vendor.strip():
@@ -178,9 +164,7 @@ class Assistant:
         """
         started = time.perf_counter()
         cleaned = self.validate_question(question)
-        k = self.settings.default_k if k is None else k
-        if not 1 <= k <= 100:
-            raise QuestionError(f"k must be between 1 and 100, got {k}")
+        vendor, language, k = ask_options(vendor=vendor, language=language, k=k, default_k=self.settings.default_k)
         scope, source = self._scope(cleaned, vendor)
         allowed = self._allowed(scope, language)
         searched_text = self.names.remove_names(cleaned)

@@ -17,6 +17,7 @@ import streamlit as st
 from assistant.answers import AskResult, Citation, Match
 from assistant.retrieval import Assistant
 from assistant.sources import SourceView
+from assistant.validation import without_lone_surrogates
 
 #: The pages, relative to the entrypoint ui/app.py; the source view reads the row id from ``?row=``.
 CHAT_PAGE = "chat.py"
@@ -88,6 +89,7 @@ def render_confidence(result: AskResult) -> None:
 
 
 def render_question(question: str) -> None:
+    question = without_lone_surrogates(question)  # as the library reads it; a lone one cannot be sent to the page
     with st.chat_message("user"):
         if len(question) > SHOWN_QUESTION_CHARS:
             st.text(question[:SHOWN_QUESTION_CHARS] + f"… ({len(question)} characters in all)")
