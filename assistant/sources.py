@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from assistant.corpus.models import Row
-from assistant.corpus.paths import confined
+from assistant.corpus.paths import confined, is_file
 from assistant.corpus.reading import read_lines
 from assistant.corpus.spreadsheets import sheet_lines
 from assistant.errors import CorpusError
@@ -49,7 +49,7 @@ def source_view(corpus_dir: Path, file: str, row: Row, context: int = 6) -> Sour
     if context < 0:
         raise ValueError(f"context must be >= 0, got {context}")
     path = confined(corpus_dir, file)
-    if not path.is_file():
+    if not is_file(path):
         raise CorpusError(path, "the cited file is missing from the corpus folder")
     lines = sheet_lines(path, row.sheet) if row.sheet else read_lines(path)
     matches = "\n".join(lines[row.line_start - 1 : row.line_end]) == row.source_text

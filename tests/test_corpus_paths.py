@@ -224,3 +224,10 @@ def test_a_workbook_merging_too_many_cells_is_refused_before_it_is_loaded(write_
             target.writestr(info, data)
     message = refusal(root, "sheet.xlsx")
     assert message.startswith(f"xl/worksheets/sheet1.xml merges {16381 * 1048576:,} cells; the limit is")
+
+
+def test_a_file_name_too_long_to_exist_is_not_found(write_corpus: WriteCorpus) -> None:
+    """Found by the fuzz tests: the file system's ENAMETOOLONG escaped as an OSError."""
+    name = "a" * 300
+    root = write_corpus([page_entry(name)], {})
+    assert refusal(root, name).startswith("file not found")

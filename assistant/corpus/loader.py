@@ -16,7 +16,7 @@ from assistant.corpus.drafts import ParsedDocument, RowDraft
 from assistant.corpus.limits import MAX_ROW_CHARS
 from assistant.corpus.models import CorpusMeta, DocumentMeta, DocumentReport, Layout, Row
 from assistant.corpus.pages import parse_page
-from assistant.corpus.paths import confined
+from assistant.corpus.paths import confined, is_file
 from assistant.corpus.reading import read_document, read_lines
 from assistant.corpus.spreadsheets import parse_csv_checksheet, parse_xlsx_checksheet
 from assistant.corpus.tsv import parse_tsv_checksheet
@@ -116,7 +116,7 @@ class Corpus:
 def load_metadata(root: Path) -> CorpusMeta:
     """Read and validate ``<root>/corpus.toml``; errors name the file (and the line, for TOML syntax)."""
     path = confined(root, METADATA_FILE)
-    if not path.is_file():
+    if not is_file(path):
         raise CorpusError(path, f"missing; a corpus folder needs {METADATA_FILE} listing its documents")
     try:
         raw = tomllib.loads(read_document(path).decode("utf-8"))
@@ -187,7 +187,7 @@ def _row(meta: DocumentMeta, number: int, draft: RowDraft) -> Row:
 def load_document(meta: DocumentMeta, root: Path) -> Document:
     """Load one document of the corpus folder ``root``; its file must be inside the folder (see `confined`)."""
     path = confined(root, meta.file)
-    if not path.is_file():
+    if not is_file(path):
         raise CorpusError(path, f"file not found; fix the 'file' of document {meta.key!r} in {METADATA_FILE}")
     parsed = parse_document(meta, path)
     rows = tuple(_row(meta, n, draft) for n, draft in enumerate(parsed.rows, start=1))

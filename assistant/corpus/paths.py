@@ -36,3 +36,11 @@ def confined(root: Path, relative: str) -> Path:
             "copy the document into the folder and fix its entry in corpus.toml",
         )
     return path
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (or a link to one); False, not an OSError, for a name too long to exist."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
