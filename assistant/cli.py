@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,6 @@ from assistant.validation import checked_settings
 if TYPE_CHECKING:
     from assistant.answers import Match
     from assistant.retrieval import Assistant
-
-logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -294,12 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:
-        logger.debug("internal error", exc_info=True)
+    except Exception as exc:  # a bug: one line for the user, the traceback with -v for the report
         hint = "" if verbose else "; run again with -v to see where"
         print(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         if verbose:
-            logger.error("traceback", exc_info=exc)
+            traceback.print_exception(exc, file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -229,3 +229,20 @@ def test_entry_point_piped_into_head_ends_quietly(cli: list[str]) -> None:
     assert process.wait(timeout=120) == 141
     assert json.loads(first)["id"] == "voiceping/security-page-en#1"
     assert err == b""
+
+
+def test_a_bug_is_one_line_and_its_traceback_only_with_verbose(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli: list[str]
+) -> None:
+    def broken(root: Path) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("assistant.corpus.load_corpus", broken)
+    code, out, err = run(capsys, "corpus", *cli)
+    assert (code, out) == (3, "")
+    assert err == (
+        "internal error (a bug, please report it): ZeroDivisionError: division by zero; "
+        "run again with -v to see where\n"
+    )
+    assert main(["-v", "corpus", *cli]) == 3
+    assert "Traceback" in capsys.readouterr().err
