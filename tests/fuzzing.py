@@ -55,8 +55,9 @@ def outcome(category: str) -> Iterator[None]:
     COUNTS[category]["tried"] += 1
     try:
         yield
-    except Exception:
+    except Exception as crash:
         COUNTS[category]["crashed"] += 1
+        COUNTS[category][f"crashed: {type(crash).__name__}"] += 1
         if not KEEP_GOING:
             raise
     else:
