@@ -34,3 +34,7 @@ class IndexStaleError(AssistantError):
 
 class QuestionError(AssistantError, ValueError):
     """A question (or its options) cannot be answered as given: empty, too long, unknown vendor."""
+
+
+class SettingsError(AssistantError):
+    """A setting (an ``ASSISTANT_*`` variable or a command-line option) has a value it cannot take; names it."""

@@ -18,7 +18,6 @@ from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.fusion import Hit, fuse
 from assistant.index import StoredIndex, open_index
-from assistant.passages import clean_question
 from assistant.progress import Progress
 from assistant.results import (
     MatchMaker,
@@ -33,6 +32,7 @@ from assistant.signals import FloatArray, IdArray, Query, registered
 from assistant.signals.vectors import set_threads
 from assistant.sources import SourceView, source_view
 from assistant.subjects import Subjects
+from assistant.validation import ask_options, question_text
 
 logger = logging.getLogger(__name__)
 
@@ -115,22 +115,8 @@ class Assistant:
         return source_view(self.settings.corpus_dir, self.documents[row.document_id].file, row, context)
 
     def validate_question(self, question: str) -> str:
-        """The cleaned question; QuestionError when it is empty or longer than the limit."""
-        if not isinstance(question, str):
-            raise QuestionError(f"the question must be text, got {type(question).__name__}")
-        limit = self.settings.max_question_chars
-        if len(question) > limit * 4:
-            raise QuestionError(
-                f"the question is {len(question)} characters; the limit is {limit}. Ask one question at a time."
-            )
-        cleaned = clean_question(question)
-        if not cleaned:
-            raise QuestionError("the question is empty; type a question such as 'Do you support SSO?'")
-        if len(cleaned) > limit:
-            raise QuestionError(
-                f"the question is {len(cleaned)} characters; the limit is {limit}. Ask one question at a time."
-            )
-        return cleaned
+        """The cleaned question; QuestionError when it is not text, empty or longer than the limit."""
+        return question_text(question, self.settings.max_question_chars)
 
     def _allowed(self, vendor: str | None, language: str | None) -> IdArray | None:
         sets = []
@@ -159,9 +145,7 @@ class Assistant:
         """
         started = time.perf_counter()
         cleaned = self.validate_question(question)
-        k = self.settings.default_k if k is None else k
-        if not 1 <= k <= 100:
-            raise QuestionError(f"k must be between 1 and 100, got {k}")
+        vendor, language, k = ask_options(vendor=vendor, language=language, k=k, default_k=self.settings.default_k)
         scope = self.names.scope(cleaned, vendor)
         subject = None if scope.source == "question" else self.subjects.unknown_subject(cleaned)
         allowed = self._allowed(scope.vendor, language)

@@ -165,3 +165,14 @@ def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def seed_assistant(model_settings: Settings) -> Assistant:
     """The assistant over the seed corpus with the real model; the index is built once per session."""
     return Assistant.load(model_settings)
+
+
+# --- fuzz counts ------------------------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the fuzz tests' counts (inputs tried / handled cleanly / crashed) when any fuzz test ran."""
+    import fuzzing
+
+    if fuzzing.COUNTS:
+        fuzzing.write_counts()

@@ -526,3 +526,16 @@ def test_onnx_passages_keep_their_order_across_padded_batches(e5_onnx: Any) -> N
     one_by_one = np.concatenate([e5_onnx.embed_passages([text]) for text in texts])
     np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
     assert calls == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_missing_onnxruntime_says_the_install_is_incomplete(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """onnxruntime is a required dependency; there is no ``[onnx]`` extra to install."""
+    from assistant.embedding.onnx_backend import OnnxEmbedder
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if it were not installed
+    with pytest.raises(ModelError) as raised:
+        OnnxEmbedder(tmp_path / "model.onnx", tmp_path / "tokenizer.json", name="e5", fingerprint="f", dimension=4)
+    assert str(raised.value) == (
+        "backend 'onnx' needs onnxruntime: the install is incomplete; reinstall the package (`pip install "
+        "checksheet-assistant`, or `make run` in a checkout), or set ASSISTANT_BACKEND=torch"
+    )

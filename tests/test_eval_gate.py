@@ -76,5 +76,5 @@ def test_eval_command_reports_a_bad_questions_file(
     bad.write_text(
         '{"id": "q1", "question": "ok?", "language": "en"}\n{"id": "q1", "question": "dup", "language": "en"}\n'
     )
-    assert main(["eval", "--corpus", str(hashing_settings.corpus_dir), "--questions", str(bad)]) == 2
+    assert main(["eval", "--corpus", str(hashing_settings.corpus_dir), "--questions", str(bad)]) == 1
     assert "bad.jsonl:2: id 'q1' already used on line 1" in capsys.readouterr().err

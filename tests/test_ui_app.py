@@ -283,6 +283,44 @@ def test_empty_question_is_an_error_not_a_crash(ui_env: None) -> None:
     assert "the question is empty" in at.chat_message[-1].text[0].value
 
 
+def test_questions_with_lone_surrogates_are_answered_or_refused_on_screen(
+    ui_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half an emoji pasted into a browser is a lone surrogate in JavaScript. Protobuf (and so AppTest) cannot
+    carry one, so the chat input is wrapped to put one where the test typed ``<LONE>``: the script must
+    answer around it, or refuse a question of nothing else with a message, and draw the question either way."""
+    chat_input = st.chat_input
+
+    def with_lone_surrogates(*args: Any, **kwargs: Any) -> Any:
+        value = chat_input(*args, **kwargs)
+        return value.replace("<LONE>", "\ud83d") if isinstance(value, str) else value
+
+    monkeypatch.setattr(st, "chat_input", with_lone_surrogates)
+    at = ask(start(), "Is Wevox <LONE> ISO 27001 certified?")
+    result = library().ask("Is Wevox \ufffd ISO 27001 certified?")
+    assert at.chat_message[0].text[0].value == "Is Wevox \ufffd ISO 27001 certified?"
+    assert_answer_card(at, result)
+    ask(at, "<LONE> <LONE>")
+    card = at.chat_message[-1]
+    assert at.chat_message[-2].text[0].value == "\ufffd \ufffd"
+    assert card.error[0].value == "This question cannot be asked as given:"
+    assert "no readable text" in card.text[0].value
+
+
+def test_invalid_settings_are_named_on_the_page(ui_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_BACKEND", "cuda")
+    monkeypatch.setenv("ASSISTANT_DEFAULT_K", "abc")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The ASSISTANT_* settings are not valid:"]
+    assert at.code[0].value.splitlines() == [
+        "invalid settings:",
+        "  ASSISTANT_DEFAULT_K='abc': Input should be a valid integer, unable to parse string as an integer "
+        "(expected: an integer from 1 to 100)",
+        "  ASSISTANT_BACKEND='cuda': Input should be 'onnx' or 'torch'",
+    ]
+
+
 def payload_corpus(write_corpus: WriteCorpus) -> Path:
     """Three rows whose cells are markup; the title and a section are markup too."""
     out = io.StringIO()

@@ -244,3 +244,32 @@ def test_payloads_do_not_run_or_load(browser: Any, tmp_path: Path, write_corpus:
     assert requests, "no request recorded"
     hosts = {str(urlsplit(url).hostname) for url in requests}
     assert hosts <= {"127.0.0.1", "localhost"}, sorted(hosts)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Streamlit 1.67's client encodes a lone surrogate as bytes that are not UTF-8; its server then refuses "
+    "the whole message ('String field had bad UTF-8') and closes the connection, so the script never runs "
+    "(tests/test_ui_app.py shows the script answers such a question when it arrives). Passing means it was fixed.",
+)
+def test_a_lone_surrogate_typed_in_the_browser_reaches_the_script(browser: Any, tmp_path: Path, seed_dir: Path) -> None:
+    env = _env(seed_dir, tmp_path / "index")
+    _library(env)
+    with serve(env, tmp_path / "streamlit.log") as base:
+        page = browser.new_page()
+        page.goto(base)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(timeout=TIMEOUT_MS)
+        box.fill("Is Wevox ISO 27001 certified?")
+        # Half an emoji, as a paste cut in the middle of a surrogate pair leaves it (fill() cannot type one).
+        page.evaluate(
+            """() => {
+              const box = document.querySelector('[data-testid=stChatInputTextArea]');
+              const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+              set.call(box, box.value + ' \\ud83d');
+              box.dispatchEvent(new Event('input', {bubbles: true}));
+            }"""
+        )
+        box.press("Enter")
+        page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=10_000)
+        assert "Is Wevox ISO 27001 certified? \ufffd" in page.get_by_test_id("stChatMessage").first.inner_text()

@@ -18,6 +18,7 @@ from assistant.answers import AskResult, Citation, Level, Match
 from assistant.citations import citation_block, item_text, result_text
 from assistant.retrieval import Assistant
 from assistant.sources import SourceView
+from assistant.validation import without_lone_surrogates
 
 #: The pages, relative to the entrypoint ui/app.py; the source view reads the row id from ``?row=``.
 CHAT_PAGE = "chat.py"
@@ -71,6 +72,7 @@ def render_confidence(result: AskResult) -> None:
 
 
 def render_question(question: str) -> None:
+    question = without_lone_surrogates(question)  # as the library reads it; a lone one cannot be sent to the page
     with st.chat_message("user"):
         if len(question) > SHOWN_QUESTION_CHARS:
             st.text(question[:SHOWN_QUESTION_CHARS] + f"… ({len(question)} characters in all)")

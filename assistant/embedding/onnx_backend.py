@@ -44,7 +44,11 @@ PROBES = (
     "query: SSO(SAML 2.0)를 지원합니까?",
     "passage: ﾃﾞｰﾀは30日で匿名化 ①② 【重要】\ttabs  and  spaces",
 )
-_INSTALL_HINT = "install it with `pip install 'checksheet-assistant[onnx]'`, or use backend torch"
+#: onnxruntime and onnx are required dependencies of the package: missing, the install is incomplete.
+_INSTALL_HINT = (
+    "the install is incomplete; reinstall the package (`pip install checksheet-assistant`, or `make run` in a "
+    "checkout), or set ASSISTANT_BACKEND=torch"
+)
 
 
 class OnnxEmbedder(ModelIdentity):
