@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
+from assistant.questionnaire.command import add_parser as add_fill_parser
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="write report.json, report.md and chart.png here")
     evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     evaluation.set_defaults(func=cmd_eval)
+    add_fill_parser(sub, _add_common)
     return parser
 
 

@@ -34,3 +34,7 @@ class IndexStaleError(AssistantError):
 
 class QuestionError(AssistantError, ValueError):
     """A question (or its options) cannot be answered as given: empty, too long, unknown vendor."""
+
+
+class QuestionnaireError(AssistantError):
+    """A questionnaire file cannot be read or filled as given (encrypted, legacy .xls, corrupt, no questions)."""

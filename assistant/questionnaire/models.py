@@ -1,0 +1,145 @@
+"""What filling a questionnaire reports: per sheet how it was read, per question what was answered and from where."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.answers import AnswerStatus, Citation, Level
+
+#: A filled row's outcome: the three decisions of ``ask``, or "error" when the question could not be asked
+#: (empty, too long, a formula without a saved value).
+RowStatus = Literal["answered", "conflict", "no_answer", "error"]
+ROW_STATUSES: tuple[RowStatus, ...] = ("answered", "conflict", "no_answer", "error")
+
+#: The normalised answer as written in the output ("Yes", "No", ...), by `AnswerStatus`.
+ANSWER_STATUS_WORDS: dict[str, str] = {
+    "yes": "Yes",
+    "no": "No",
+    "partial": "Partial",
+    "not_applicable": "N/A",
+    "not_disclosed": "Not disclosed",
+    "see_detail": "See detail",
+}
+
+
+class SourceRef(BaseModel):
+    """The row an answer is quoted from, as the output's source cell and the UI's link show it.
+
+    >>> ref = SourceRef(vendor="Acme", document_title="Acme FAQ", row_id="acme/faq#3", file="acme/faq.md",
+    ...                 lines="line 7", as_of=dt.date(2025, 6, 1))
+    >>> ref.text()
+    'Acme · Acme FAQ · as of 2025-06-01 · acme/faq#3 · acme/faq.md, line 7'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: str
+    document_title: str
+    row_id: str
+    file: str
+    lines: str  # "line 48", "lines 3-4" or "Sheet1, line 5"
+    version: str | None = None
+    as_of: dt.date | None = None
+    section: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, citation: Citation) -> SourceRef:
+        return cls(
+            vendor=citation.vendor,
+            document_title=citation.document_title,
+            row_id=citation.row_id,
+            file=citation.file,
+            lines=citation.lines(),
+            version=citation.version,
+            as_of=citation.as_of,
+            section=citation.section,
+        )
+
+    def text(self) -> str:
+        parts = [self.vendor, self.document_title]
+        if self.version and self.version not in self.document_title:
+            parts.append(f"version {self.version}")
+        parts.append(f"as of {self.as_of.isoformat()}" if self.as_of else "undated")
+        parts += [self.row_id, f"{self.file}, {self.lines}"]
+        return " · ".join(parts)
+
+
+class SheetLayout(BaseModel):
+    """How one sheet was read: skipped (and why), or its header row and question/answer columns.
+
+    Columns are letters as a spreadsheet shows them ("C"), for CSV files too; rows are 1-based.
+    ``sure`` is False when the question column was guessed from the text lengths rather than a header
+    word, or when another column was nearly as likely: the UI then asks the user to confirm.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sheet: str
+    skipped: str | None = None  # why the sheet has no questions to fill ("instructions", "empty", ...)
+    header_row: int | None = None
+    question_column: str | None = None
+    question_header: str = ""
+    answer_column: str | None = None  # the questionnaire's own answer column, when it has one
+    answer_header: str = ""
+    #: The values the answer column accepts (its drop-down list), or [] for free text.
+    answer_choices: list[str] = Field(default_factory=list)
+    number_column: str | None = None
+    category_column: str | None = None
+    sure: bool = True
+    how: str = ""  # how the question column was found, in words
+    questions: int = 0
+    #: The first column the assistant's output columns are written to.
+    output_column: str | None = None
+
+
+class FilledRow(BaseModel):
+    """One question of the questionnaire and what the assistant found for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sheet: str
+    row: int  # the row number in the sheet (for CSV: the record number, header included)
+    item_no: str = ""
+    category: str = ""
+    question: str
+    status: RowStatus
+    #: True when a person must look at the row: no answer, a conflict, an error, outdated or disagreeing rows.
+    review: bool
+    #: The vendor's answer verbatim; with a conflict every disagreeing row's answer, separated by CONFLICT_SEPARATOR.
+    answer: str = ""
+    answer_status: AnswerStatus | None = None
+    confidence: float | None = None
+    level: Level | None = None
+    #: The cited rows: the answer's, or each conflicting row's.
+    sources: list[SourceRef] = Field(default_factory=list)
+    note: str = ""
+    #: What was written into the questionnaire's own answer column ("" when nothing: no answer column, the cell
+    #: already had content, no answer, or no value the column accepts).
+    answer_cell: str = ""
+
+    @property
+    def normalised(self) -> str:
+        return ANSWER_STATUS_WORDS.get(self.answer_status or "", "")
+
+
+class FillReport(BaseModel):
+    """The result of filling one questionnaire: every question row, the sheets as read, counts by status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: str
+    output: str | None = None
+    vendor: str | None
+    language: str | None = None
+    sheets: list[SheetLayout]
+    rows: list[FilledRow]
+    counts: dict[str, int]  # by RowStatus, all four present
+    review: int  # rows flagged for a person
+    seconds: float = 0.0
+
+    @property
+    def to_review(self) -> list[FilledRow]:
+        return [row for row in self.rows if row.review]
