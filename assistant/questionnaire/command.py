@@ -132,6 +132,7 @@ def print_summary(report: FillReport) -> None:
         print(f"Rows to review ({len(review)}; marked 'yes' in the column 'Assistant: review'):")
         for row in review[:SHOWN_REVIEW_ROWS]:
             where = f"{_printable(row.sheet, 30)}!{row.row}"
-            print(f"  {where:<20} {STATUS_WORDS[row.status]:<10} {_printable(row.question, 70)}")
+            what = _printable(row.question or row.note, 70)  # a formula without a value has no question text
+            print(f"  {where:<20} {STATUS_WORDS[row.status]:<10} {what}")
         if len(review) > SHOWN_REVIEW_ROWS:
             print(f"  … and {len(review) - SHOWN_REVIEW_ROWS} more")

@@ -355,9 +355,11 @@ def find_questions(grid: Grid, layout: SheetLayout) -> list[Question]:
         merged = grid.merge_of(r, qcol)
         if merged and (merged.min_row, merged.min_col) != (r, qcol):
             continue  # the lower rows of a merged question cell: the question is its top row
+        text = grid.cell(r, qcol)
+        if text and header_text and normalize_header(text) == header_text:
+            continue  # the header repeated (a printed page's header)
         if ccol and (value := _top_value(grid, r, ccol)):
             category = value
-        text = grid.cell(r, qcol)
         item_no = _top_value(grid, r, ncol) if ncol else ""
         if (r, qcol) in grid.formulas:
             questions.append(
@@ -377,8 +379,6 @@ def find_questions(grid: Grid, layout: SheetLayout) -> list[Question]:
             if len(others) == 1 and others[0] != acol:
                 section = grid.cell(r, others[0])  # a heading in another column (e.g. "2. 物理的対策" in A)
             continue
-        if header_text and normalize_header(text) == header_text:
-            continue  # the header repeated (a printed page's header)
         if _is_section(grid, r, qcol, text, item_no, others, {ccol, ncol}, dotted, numbered, acol, ncol):
             section = text
             continue
