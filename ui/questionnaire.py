@@ -55,7 +55,7 @@ TEXT: dict[str, str] = {
     "any_language": "Any language",
     "fill": "Fill the questionnaire",
     "progress": "Answering question {done} of {total}",
-    "filled": "Filled {total} questions in {seconds:.1f} s",
+    "filled": "Filled {total} questions of {name} from {vendor}'s documents in {seconds:.1f} s",
     "fill_error": "The questionnaire could not be filled:",
     "results": "Results",
     "filter": "Show",
@@ -104,6 +104,7 @@ MIME = {
     "csv": "text/csv",
 }
 
+st.set_page_config(layout="wide")  # the results table has fourteen columns
 assistant = get_assistant()
 st.title(TEXT["title"])
 st.caption(TEXT["intro"])
@@ -174,7 +175,7 @@ def _layout_table(questionnaire: Questionnaire) -> pd.DataFrame:
             {
                 TEXT["col_sheet"]: layout.sheet,
                 TEXT["col_found"]: found,
-                TEXT["col_header_row"]: layout.header_row,
+                TEXT["col_header_row"]: str(layout.header_row or ""),
                 TEXT["col_question_column"]: question,
                 TEXT["col_answer_column"]: answer,
                 TEXT["col_output"]: layout.output_column or "",
@@ -234,7 +235,9 @@ def _results_table(rows: list[FilledRow]) -> pd.DataFrame:
 
 def _show_results(report: FillReport, data: bytes, file_name: str, kind: str) -> None:
     st.subheader(TEXT["results"])
-    st.text(TEXT["filled"].format(total=len(report.rows), seconds=report.seconds))
+    st.text(
+        TEXT["filled"].format(total=len(report.rows), name=report.input, vendor=report.vendor, seconds=report.seconds)
+    )
     columns = st.columns(len(ROW_STATUSES) + 1)
     for column, status in zip(columns, ROW_STATUSES, strict=False):
         column.metric(_status_label(status), report.counts[status])
@@ -324,13 +327,15 @@ if uploaded is not None:
         st.text(str(error))
         st.stop()
     st.text(TEXT["file"].format(name=source.name, sheets=len(source.grids), questions=len(questionnaire.questions)))
-    st.caption(TEXT["detected"])
-    st.dataframe(_layout_table(questionnaire), hide_index=True, key="q_layouts")
+    # Open until the questionnaire is filled, or while the detection needs checking.
+    with st.expander(TEXT["detected"], expanded="q_result" not in st.session_state or not questionnaire.sure):
+        st.dataframe(_layout_table(questionnaire), hide_index=True, key="q_layouts")
+        if questionnaire.questions:
+            st.caption(TEXT["preview"])
+            st.dataframe(_preview(questionnaire), hide_index=True, key="q_preview")
     if not questionnaire.questions:
         st.warning(TEXT["no_questions"], icon="🔎")
         st.stop()
-    st.caption(TEXT["preview"])
-    st.dataframe(_preview(questionnaire), hide_index=True, key="q_preview")
     vendor: str | None = st.selectbox(
         TEXT["vendor"], assistant.vendors, index=None, placeholder=TEXT["vendor_placeholder"], key="q_vendor"
     )
