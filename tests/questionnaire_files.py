@@ -325,3 +325,11 @@ def security_answers() -> dict[str, AskResult | Exception]:
         Q[110]: result(Q[110], "answered", answer=DELETE),
         Q[111]: result(Q[111], "answered", answer=SSO_ALL),
     }
+
+
+def add_extension(path: Path, part: str = "xl/worksheets/sheet4.xml") -> None:
+    """Add an Excel 2010 data-validation extension to a sheet (openpyxl drops these, and says so)."""
+    parts = _read_zip(path)
+    ext = '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"/></extLst></worksheet>'
+    parts[part] = parts[part].decode().replace("</worksheet>", ext).encode()
+    _write_zip(path, parts)

@@ -155,3 +155,16 @@ def test_unreadable_files_fail_before_the_model_loads(
     assert main(["fill", str(tmp_path / "old.xls"), "--vendor", "Wevox"]) == 2
     assert "save it as .xlsx or .csv" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["locked.xlsx", "old.xls", "plain.xlsx"]
+
+
+def test_a_question_the_assistant_refuses_marks_its_row_only(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long = "Please describe in detail how you encrypt customer data. " * 100
+    source = tmp_path / "long.csv"
+    source.write_text(f"No,Question,Answer\n1,{long},\n2,Do you support single sign-on?,\n", encoding="utf-8")
+    assert main(["fill", str(source), "--vendor", "Wevox", "--json"]) == 0
+    first, second = json.loads(capsys.readouterr().out)["rows"]
+    assert (first["status"], first["review"], first["answer"]) == ("error", True, "")
+    assert first["note"].startswith(f"This question cannot be asked: the question is {len(long.strip())} characters")
+    assert second["status"] == Assistant.load(env).ask("Do you support single sign-on?", vendor="Wevox").status

@@ -19,7 +19,7 @@ from assistant.questionnaire.writing import SUMMARY_SHEET
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 
-from questionnaire_files import security_workbook
+from questionnaire_files import add_extension, security_workbook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 UI_DIR = REPO_ROOT / "ui"
@@ -161,6 +161,16 @@ def test_files_that_cannot_be_filled(page_env: Settings, tmp_path: Path) -> None
     at = upload(open_page(), "notes.csv", b"Welcome\nto our questionnaire\n", "text/csv")
     assert [w.value for w in at.warning][-1] == "No questions were found. Choose the sheet and the question column."
     assert not at.button
+
+
+def test_what_the_copy_cannot_keep_is_shown(page_env: Settings, tmp_path: Path) -> None:
+    path = security_workbook(tmp_path / "checks.xlsx")
+    add_extension(path)
+    at = upload(open_page(), "checks.xlsx", path.read_bytes())
+    assert [w.value for w in at.warning] == [
+        "The filled copy will not keep everything of this workbook (check the copy before sending it):"
+    ]
+    assert "Data Validation extension is not supported and will be removed" in [t.value for t in at.text]
 
 
 def test_questionnaire_text_is_shown_as_plain_text(page_env: Settings) -> None:

@@ -15,7 +15,7 @@ from assistant.errors import QuestionnaireError
 from assistant.questionnaire import detect_questionnaire, fill, read_file, read_source
 from assistant.questionnaire.reading import OLE_MAGIC, decode_csv
 
-from questionnaire_files import EN_QUESTIONS, FakeAsker, security_workbook
+from questionnaire_files import EN_QUESTIONS, FakeAsker, add_extension, security_workbook
 
 
 def test_password_protected_workbook(tmp_path: Path) -> None:
@@ -147,3 +147,13 @@ def test_csv_delimiters_and_quoted_newlines() -> None:
     assert semicolons.csv_format.delimiter == ";"
     tabs = read_source(b'No\tQuestion\n1\t"Two\nlines?"\n', "q.tsv")
     assert tabs.grids[0].rows[1] == ("1", "Two\nlines?")
+
+
+def test_what_the_copy_cannot_keep_is_reported(tmp_path: Path) -> None:
+    path = security_workbook(tmp_path / "checks.xlsx")
+    assert read_file(path).losses == ()
+    add_extension(path)
+    source = read_file(path)
+    assert source.losses == ("Data Validation extension is not supported and will be removed",)
+    report = fill(detect_questionnaire(source), FakeAsker({}), vendor="Acme")
+    assert report.losses == ["Data Validation extension is not supported and will be removed"]

@@ -49,6 +49,8 @@ TEXT: dict[str, str] = {
     "detected": "What was found",
     "preview": "The first questions of each sheet",
     "no_questions": "No questions were found. Choose the sheet and the question column.",
+    "losses": "The filled copy will not keep everything of this workbook (check the copy before sending it):",
+    "writing": "Writing the filled file…",
     "vendor": "Vendor whose documents answer",
     "vendor_placeholder": "Choose the vendor",
     "language": "Answer language",
@@ -296,7 +298,8 @@ def _run(questionnaire: Questionnaire, vendor: str, language: str | None, key: s
 
     try:
         report = fill(questionnaire, assistant, vendor=vendor, language=language, progress=progress)
-        data = filled_bytes(questionnaire, report)
+        with st.spinner(TEXT["writing"]):
+            data = filled_bytes(questionnaire, report)
     except AssistantError as error:
         bar.empty()
         st.error(TEXT["fill_error"])
@@ -327,6 +330,9 @@ if uploaded is not None:
         st.text(str(error))
         st.stop()
     st.text(TEXT["file"].format(name=source.name, sheets=len(source.grids), questions=len(questionnaire.questions)))
+    if source.losses:
+        st.warning(TEXT["losses"], icon="⚠️")
+        st.text("\n".join(source.losses))
     # Open until the questionnaire is filled, or while the detection needs checking.
     with st.expander(TEXT["detected"], expanded="q_result" not in st.session_state or not questionnaire.sure):
         st.dataframe(_layout_table(questionnaire), hide_index=True, key="q_layouts")

@@ -115,6 +115,8 @@ def print_summary(report: FillReport) -> None:
         f"in {report.seconds:.1f} s: {report.output}"
     )
     print(f"  {counts} · needs review {report.review}")
+    for loss in report.losses:
+        print(f"  warning: the filled copy does not keep this of the workbook: {_printable(loss, 200)}")
     print("Sheets:")
     for layout in report.sheets:
         name = _printable(layout.sheet, 40)

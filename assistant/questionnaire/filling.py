@@ -250,4 +250,5 @@ def fill(
         counts=counts,
         review=sum(row.review for row in rows),
         seconds=round(seconds, 3),
+        losses=list(questionnaire.source.losses),
     )

@@ -139,6 +139,8 @@ class FillReport(BaseModel):
     counts: dict[str, int]  # by RowStatus, all four present
     review: int  # rows flagged for a person
     seconds: float = 0.0
+    #: What the filled copy does not keep of the workbook (drawn shapes, unsupported extensions), as read.
+    losses: list[str] = Field(default_factory=list)
 
     @property
     def to_review(self) -> list[FilledRow]:

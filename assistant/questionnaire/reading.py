@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import logging
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,9 @@ class Source:
     data: bytes
     grids: tuple[Grid, ...]
     csv_format: CsvFormat | None = None
+    #: What the filled copy of a workbook will not keep, as openpyxl warned while reading it ("Shapes and
+    #: drawings will be lost", "Data Validation extension is not supported and will be removed").
+    losses: tuple[str, ...] = ()
 
 
 def cell_text(value: Any) -> str:
@@ -291,7 +295,9 @@ def _read_workbook(data: bytes, name: str, suffix: str) -> Source:
         raise QuestionnaireError(f"{name} unpacks to {unzipped / 2**30:.1f} GB; split it into smaller workbooks")
     kind: Kind = "xlsm" if suffix == ".xlsm" or "xl/vbaProject.bin" in names else "xlsx"
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # any failure to parse the parts means a damaged file; openpyxl raises many types
         raise QuestionnaireError(
             f"{name} cannot be read as a workbook ({type(exc).__name__}: {exc}); it may be damaged: open it in "
@@ -306,7 +312,10 @@ def _read_workbook(data: bytes, name: str, suffix: str) -> Source:
     for ws in sheets:
         grids.append(_grid(ws, book, cached.get(ws.title, {}), name))
     book.close()
-    return Source(name, kind, data, tuple(grids))
+    losses = tuple(sorted({str(w.message) for w in caught}))
+    for loss in losses:
+        logger.warning("%s: %s", name, loss)
+    return Source(name, kind, data, tuple(grids), losses=losses)
 
 
 def _formula_cells(ws: Any) -> set[tuple[int, int]]:
