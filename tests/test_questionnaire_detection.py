@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.errors import QuestionnaireError
-from assistant.questionnaire.detection import detect_layout, detect_questionnaire, find_questions
-from assistant.questionnaire.reading import CellRange, Grid, Source
+from assistant.questionnaire.detection import detect_layout, detect_questionnaire
+from assistant.questionnaire.grids import CellRange, Grid, Source
+from assistant.questionnaire.questions import find_questions
 
 
 def grid(rows: Sequence[Sequence[str]], name: str = "Q", merged: Sequence[CellRange] = ()) -> Grid:

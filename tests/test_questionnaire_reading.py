@@ -13,7 +13,8 @@ from msoffcrypto.format.ooxml import OOXMLFile
 
 from assistant.errors import QuestionnaireError
 from assistant.questionnaire import detect_questionnaire, fill, read_file, read_source
-from assistant.questionnaire.reading import OLE_MAGIC, decode_csv
+from assistant.questionnaire.decoding import decode_csv
+from assistant.questionnaire.reading import OLE_MAGIC
 
 from questionnaire_files import EN_QUESTIONS, FakeAsker, add_extension, security_workbook
 

@@ -24,8 +24,8 @@ from assistant.questionnaire import (
     filled_bytes,
     read_source,
 )
+from assistant.questionnaire.grids import Grid
 from assistant.questionnaire.models import ROW_STATUSES, FilledRow
-from assistant.questionnaire.reading import Grid
 
 from cards import language_name, source_link
 from loading import get_assistant

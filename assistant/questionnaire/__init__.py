@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
-from assistant.questionnaire.detection import Question, Questionnaire, detect_questionnaire
+from assistant.questionnaire.detection import Questionnaire, detect_questionnaire
 from assistant.questionnaire.filling import Asker, check_questions, fill
+from assistant.questionnaire.grids import Source
 from assistant.questionnaire.models import FilledRow, FillReport, SheetLayout, SourceRef
-from assistant.questionnaire.reading import Source, read_file, read_source
+from assistant.questionnaire.questions import Question
+from assistant.questionnaire.reading import read_file, read_source
 from assistant.questionnaire.writing import check_output, default_output, filled_bytes, neutralise, write_atomic
 
 __all__ = [

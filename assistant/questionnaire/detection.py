@@ -1,90 +1,24 @@
-"""Where the questions are: per sheet the header row, the question, answer, number and category columns, and which
-sheets (cover, instructions, examples, empty) and rows (sections, headings, repeated headers) hold none."""
+"""Sheet layouts: each sheet's header row and question, answer, number and category columns, or why it is skipped."""
 
 from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from assistant.corpus.columns import normalize_header
 from assistant.errors import QuestionnaireError
+from assistant.questionnaire.grids import Grid, Source
+from assistant.questionnaire.headers import NON_QUESTION_SHEETS, header_role, looks_like_question
 from assistant.questionnaire.models import SheetLayout
-from assistant.questionnaire.reading import Grid, Source
+from assistant.questionnaire.questions import Question, find_questions
 
 #: How far down a sheet the header row is looked for.
 HEADER_SEARCH_ROWS = 30
 
-#: Header words, compared after NFKC, lowercasing and removing spaces (`normalize_header`), whole or as a part
-#: of a header such as "質問事項 (Question)". A "strong" question word names the question column outright; a
-#: "weak" one (項目, 内容, Item) may also name a short label column, so the longer text wins between two of them.
-QUESTION_STRONG = frozenset(
-    {
-        "question", "questions", "questiontext", "controlquestion", "assessmentquestion", "質問", "質問事項",
-        "質問内容", "質問項目", "確認事項", "確認内容", "確認項目", "チェック項目", "設問", "질문", "질문내용",
-        "질문사항", "확인사항", "확인내용", "점검항목", "점검내용",
-    }
-)  # fmt: skip
-QUESTION_WEAK = frozenset(
-    {
-        "項目", "内容", "항목", "내용", "item", "items", "description", "requirement", "requirements", "control",
-        "要求事項", "評価項目", "要件", "チェックポイント", "checkpoint", "checkitem", "평가항목", "요구사항",
-    }
-)  # fmt: skip
-ANSWER_WORDS = frozenset(
-    {
-        "answer", "answers", "response", "responses", "vendorresponse", "vendoranswer", "reply", "回答", "回答欄",
-        "ご回答", "回答内容", "貴社回答", "回答結果", "ベンダー回答", "답변", "응답", "회신", "답변내용",
-        "yes/no", "y/n", "はい/いいえ", "対応状況", "対応有無", "実施状況", "実施有無", "준수여부", "적용여부",
-        "이행여부", "○/×", "〇/×", "有/無", "예/아니오", "예/아니요",
-    }
-)  # fmt: skip
-NUMBER_WORDS = frozenset(
-    {"no", "no.", "#", "番号", "項番", "通番", "번호", "id", "ref", "ref.", "itemno", "questionno", "質問番号",
-     "管理番号", "순번", "項目番号"}
-)  # fmt: skip
-CATEGORY_WORDS = frozenset(
-    {"category", "section", "domain", "分類", "区分", "大分類", "中分類", "カテゴリ", "カテゴリー", "分野",
-     "領域", "분류", "구분", "영역", "대분류", "중분류", "카테고리"}
-)  # fmt: skip
-#: Sheets whose name starts with one of these hold no questions to fill (unless the user picks them).
-NON_QUESTION_SHEETS = (
-    "表紙", "cover", "instruction", "記入要領", "記入方法", "記入例", "回答例", "説明", "注意事項", "はじめに",
-    "readme", "目次", "改訂履歴", "変更履歴", "revision", "history", "changelog", "example", "sample", "안내",
-    "작성방법", "작성요령", "작성예시", "표지", "개정이력", "guide", "ガイド", "使い方", "list", "リスト", "master",
-)  # fmt: skip
-
-_PARTS = re.compile(r"[()\[\]【】（）「」/・|,、\n:：]+")
-_QUESTION_END = re.compile(r"([?？]|か[。.]?|까요?[?.]?|니까[?.]?|ますか|ですか)\s*$")
-_QUESTION_START = re.compile(
-    r"^(do|does|did|is|are|was|were|can|could|will|would|have|has|how|what|when|where|which|who|why|please|"
-    r"describe|explain|provide|list)\b",
-    re.IGNORECASE,
-)
-_DOTTED = re.compile(r"^\s*[A-Za-z]*\d+[.\-]\d+")
-_PLAIN_NUMBER = re.compile(r"^\s*[A-Za-z]*\d+[.)]?\s*$")
 _LEADING_NUMBER = re.compile(r"^[\d\s._\-()]+")
-
-
-@dataclass(frozen=True)
-class Question:
-    """A row to fill: where it is, what it asks, and whether its answer cell may be written."""
-
-    sheet: str
-    row: int
-    text: str
-    item_no: str = ""
-    category: str = ""
-    #: What the questionnaire's own answer cell already holds (never overwritten).
-    existing_answer: str = ""
-    #: Whether the questionnaire has an answer column whose cell in this row is empty and not merged across rows.
-    answer_cell_free: bool = False
-    #: Why the question cannot be asked (a formula with no saved value), or None.
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,44 +44,6 @@ class Questionnaire:
 
     def layout(self, sheet: str) -> SheetLayout:
         return next(layout for layout in self.layouts if layout.sheet == sheet)
-
-
-def header_parts(cell: str) -> list[str]:
-    """A header cell normalised, then its parts.
-
-    >>> header_parts("質問事項（Question）")
-    ['質問事項(question)', '質問事項', 'question']
-    """
-    whole = normalize_header(cell)
-    return [whole, *(p for p in _PARTS.split(whole) if p and p != whole)]
-
-
-def header_role(cell: str) -> str | None:
-    """The role a header cell names: "question" (strong), "item" (weak question), "answer", "number", "category"."""
-    for part in header_parts(cell):
-        for role, words in _ROLE_WORDS:
-            if part in words:
-                return role
-    return None
-
-
-_ROLE_WORDS = (
-    ("question", QUESTION_STRONG),
-    ("answer", ANSWER_WORDS),
-    ("item", QUESTION_WEAK),
-    ("number", NUMBER_WORDS),
-    ("category", CATEGORY_WORDS),
-)
-
-
-def looks_like_question(text: str) -> bool:
-    """Whether a cell reads as a question: ends in ?/か/까, or starts with Do/Is/How/Please...
-
-    >>> looks_like_question("バックアップを取得していますか"), looks_like_question("1. 組織的対策")
-    (True, False)
-    """
-    text = unicodedata.normalize("NFKC", text).strip()
-    return bool(_QUESTION_END.search(text) or _QUESTION_START.search(text))
 
 
 def _column(index: int) -> str:
@@ -319,97 +215,6 @@ def _answer_column(roles: dict[int, str], question: int) -> int | None:
     right = [c for c in answers if c > question]
     chosen = right or answers
     return chosen[0] if chosen else None
-
-
-def _index(letter: str | None) -> int | None:
-    return column_index_from_string(letter) if letter else None
-
-
-def _top_value(grid: Grid, row: int, col: int) -> str:
-    """A cell's text, or the text of the merged range it lies in."""
-    merged = grid.merge_of(row, col)
-    return grid.cell(merged.min_row, merged.min_col) if merged else grid.cell(row, col)
-
-
-def find_questions(grid: Grid, layout: SheetLayout) -> list[Question]:
-    """The question rows of a sheet, in order: blank, section and repeated header rows are left out.
-
-    A question cell merged over several rows is one question (its top row). A row is a section heading when
-    its question cell is merged into the number or answer column, or when it has no number (or a bare "3"
-    among "3.1"-style numbers), nothing else filled and no question form.
-    """
-    qcol = _index(layout.question_column)
-    if qcol is None or layout.skipped:
-        return []
-    acol, ncol, ccol = (_index(x) for x in (layout.answer_column, layout.number_column, layout.category_column))
-    start = (layout.header_row or 0) + 1
-    numbers = [grid.cell(r, ncol) for r in range(start, len(grid.rows) + 1) if ncol and grid.cell(r, ncol)]
-    dotted = sum(bool(_DOTTED.match(n)) for n in numbers) >= 0.5 * len(numbers) if numbers else False
-    asked = sum(1 for r in range(start, len(grid.rows) + 1) if grid.cell(r, qcol))
-    numbered = bool(numbers) and len(numbers) >= 0.6 * asked  # most questions carry a number
-    header_text = normalize_header(layout.question_header) if layout.question_header else None
-    questions: list[Question] = []
-    section = ""
-    category = ""
-    for r in range(start, len(grid.rows) + 1):
-        merged = grid.merge_of(r, qcol)
-        if merged and (merged.min_row, merged.min_col) != (r, qcol):
-            continue  # the lower rows of a merged question cell: the question is its top row
-        text = grid.cell(r, qcol)
-        if text and header_text and normalize_header(text) == header_text:
-            continue  # the header repeated (a printed page's header)
-        if ccol and (value := _top_value(grid, r, ccol)):
-            category = value
-        item_no = _top_value(grid, r, ncol) if ncol else ""
-        if (r, qcol) in grid.formulas:
-            questions.append(
-                Question(
-                    grid.name,
-                    r,
-                    "",
-                    item_no,
-                    category or section,
-                    error="the question cell holds a formula whose value was never saved; open the file in Excel, "
-                    "save it, and fill it again",
-                )
-            )
-            continue
-        others = [c for c, cell in enumerate(grid.rows[r - 1], 1) if cell and c != qcol]
-        if not text:
-            if len(others) == 1 and others[0] != acol:
-                section = grid.cell(r, others[0])  # a heading in another column (e.g. "2. 物理的対策" in A)
-            continue
-        if _is_section(grid, r, qcol, text, item_no, others, {ccol, ncol}, dotted, numbered, acol, ncol):
-            section = text
-            continue
-        answer_cell = _top_value(grid, r, acol) if acol else ""
-        answer_merge = grid.merge_of(r, acol) if acol else None
-        free = bool(acol) and not answer_cell and (answer_merge is None or answer_merge.min_row == answer_merge.max_row)
-        questions.append(Question(grid.name, r, text, item_no, category or section, answer_cell, free))
-    return questions
-
-
-def _is_section(
-    grid: Grid,
-    row: int,
-    qcol: int,
-    text: str,
-    item_no: str,
-    others: Sequence[int],
-    label_columns: set[int | None],
-    dotted: bool,
-    numbered: bool,
-    acol: int | None,
-    ncol: int | None,
-) -> bool:
-    merged = grid.merge_of(row, qcol)
-    if merged and any(c is not None and merged.min_col <= c <= merged.max_col for c in (acol, ncol)):
-        return True
-    if looks_like_question(text) or len(text) > 80 or any(c not in label_columns for c in others):
-        return False
-    if numbered and not item_no:
-        return True
-    return dotted and bool(_PLAIN_NUMBER.match(item_no))
 
 
 def detect_questionnaire(

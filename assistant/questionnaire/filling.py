@@ -13,8 +13,9 @@ from typing import Protocol
 from assistant.answers import AnswerStatus, AskResult, Level, Match
 from assistant.corpus.columns import normalize_header
 from assistant.errors import QuestionError, QuestionnaireError
-from assistant.questionnaire.detection import Question, Questionnaire
+from assistant.questionnaire.detection import Questionnaire
 from assistant.questionnaire.models import ROW_STATUSES, FilledRow, FillReport, RowStatus, SheetLayout, SourceRef
+from assistant.questionnaire.questions import Question
 
 logger = logging.getLogger(__name__)
 

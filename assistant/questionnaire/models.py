@@ -73,6 +73,9 @@ class SheetLayout(BaseModel):
     Columns are letters as a spreadsheet shows them ("C"), for CSV files too; rows are 1-based.
     ``sure`` is False when the question column was guessed from the text lengths rather than a header
     word, or when another column was nearly as likely: the UI then asks the user to confirm.
+
+    >>> SheetLayout(sheet="表紙", skipped="empty sheet").question_column is None
+    True
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -96,7 +99,12 @@ class SheetLayout(BaseModel):
 
 
 class FilledRow(BaseModel):
-    """One question of the questionnaire and what the assistant found for it."""
+    """One question of the questionnaire and what the assistant found for it.
+
+    >>> row = FilledRow(sheet="Q", row=2, question="SSO?", status="answered", review=False, answer_status="yes")
+    >>> row.normalised
+    'Yes'
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -126,7 +134,13 @@ class FilledRow(BaseModel):
 
 
 class FillReport(BaseModel):
-    """The result of filling one questionnaire: every question row, the sheets as read, counts by status."""
+    """The result of filling one questionnaire: every question row, the sheets as read, counts by status.
+
+    >>> rows = [FilledRow(sheet="Q", row=2, question="SSO?", status="no_answer", review=True)]
+    >>> report = FillReport(input="q.csv", vendor="Acme", sheets=[], rows=rows, counts={"no_answer": 1}, review=1)
+    >>> [r.row for r in report.to_review]
+    [2]
+    """
 
     model_config = ConfigDict(extra="forbid")
 

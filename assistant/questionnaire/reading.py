@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
-import datetime as dt
 import io
 import logging
 import re
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from assistant.errors import QuestionnaireError
+from assistant.questionnaire.decoding import decode_csv
+from assistant.questionnaire.grids import CellRange, CsvFormat, Grid, Kind, Source, cell_text
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["xlsx", "xlsm", "csv"]
 
 #: The first bytes of an OLE compound file: a legacy .xls, or an .xlsx encrypted with a password.
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -31,95 +29,6 @@ MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
 #: Rows with content per sheet; a larger questionnaire is split by the person who sends it.
 MAX_ROWS = 100_000
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-#: Encodings a CSV that is not UTF-8 is tried in: what Japanese, Korean and Western Excel write.
-LEGACY_ENCODINGS = ("cp932", "cp949", "euc_jp", "cp1252")
-
-
-class CellRange(NamedTuple):
-    """A merged range, 1-based and inclusive."""
-
-    min_row: int
-    min_col: int
-    max_row: int
-    max_col: int
-
-    def covers(self, row: int, col: int) -> bool:
-        return self.min_row <= row <= self.max_row and self.min_col <= col <= self.max_col
-
-
-@dataclass(frozen=True)
-class Grid:
-    """One sheet as text: ``rows[r - 1][c - 1]`` is the cell at row r, column c ("" when empty).
-
-    >>> grid = Grid("Sheet1", (("No", "Question"), ("1", "SSO?")))
-    >>> grid.cell(2, 2), grid.cell(9, 9), grid.width
-    ('SSO?', '', 2)
-    """
-
-    name: str
-    rows: tuple[tuple[str, ...], ...]
-    merged: tuple[CellRange, ...] = ()
-    #: Cells holding a formula whose value was never saved (the text cannot be known without Excel).
-    formulas: frozenset[tuple[int, int]] = frozenset()
-    #: Columns with a drop-down list: the values it allows ("" entries dropped); () when the list cannot be read.
-    choices: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
-    hidden: bool = False
-
-    def cell(self, row: int, col: int) -> str:
-        if 1 <= row <= len(self.rows):
-            cells = self.rows[row - 1]
-            if 1 <= col <= len(cells):
-                return cells[col - 1]
-        return ""
-
-    @property
-    def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
-
-    def merge_of(self, row: int, col: int) -> CellRange | None:
-        return next((m for m in self.merged if m.covers(row, col)), None)
-
-
-@dataclass(frozen=True)
-class CsvFormat:
-    """How a CSV file was written, so the filled copy is written the same way (but always as UTF-8)."""
-
-    encoding: str
-    delimiter: str
-    line_terminator: str
-
-
-@dataclass(frozen=True)
-class Source:
-    """A questionnaire as read: its bytes (the filled copy starts from them) and one grid per sheet."""
-
-    name: str
-    kind: Kind
-    data: bytes
-    grids: tuple[Grid, ...]
-    csv_format: CsvFormat | None = None
-    #: What the filled copy of a workbook will not keep, as openpyxl warned while reading it ("Shapes and
-    #: drawings will be lost", "Data Validation extension is not supported and will be removed").
-    losses: tuple[str, ...] = ()
-
-
-def cell_text(value: Any) -> str:
-    """A cell's value as the text a person sees (numbers without a trailing .0, dates as ISO).
-
-    >>> cell_text(3.0), cell_text(None), cell_text(dt.datetime(2025, 4, 1)), cell_text("  SSO?  ")
-    ('3', '', '2025-04-01', 'SSO?')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def read_source(data: bytes, name: str) -> Source:
@@ -171,75 +80,6 @@ def read_file(path: Path) -> Source:
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
-
-
-def decode_csv(data: bytes, name: str) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read in.
-
-    A byte-order mark decides (UTF-8, UTF-16); else UTF-8 if the bytes are valid UTF-8; else the most likely of
-    the legacy encodings Excel writes (Shift_JIS/CP932, CP949, EUC-JP, Windows-1252), by charset-normalizer.
-
-    >>> decode_csv("質問,回答\\n".encode("cp932"), "q.csv")
-    ('質問,回答\\n', 'cp932')
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode(data[len(codecs.BOM_UTF8) :], "utf-8", name), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode(data, "utf-16", name), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    guessed = _legacy_decode(data)
-    if guessed is not None:
-        return guessed
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data, cp_isolation=[*LEGACY_ENCODINGS, "utf_16_le", "utf_16_be"]).best()
-    if best is None:
-        raise QuestionnaireError(
-            f"{name}: cannot tell the text encoding of this CSV; save it from Excel as 'CSV UTF-8' and fill that file"
-        )
-    return str(best), best.encoding
-
-
-def _share(text: str, low: int, high: int) -> float:
-    wide = [c for c in text if ord(c) > 0x7F]
-    return sum(low <= ord(c) <= high for c in wide) / len(wide) if wide else 0.0
-
-
-def _legacy_decode(data: bytes) -> tuple[str, str] | None:
-    """Japanese or Korean Excel's encoding, told apart by what each decoding yields.
-
-    Korean CP949 bytes decode as CP932 too, but into half-width katakana (its lead bytes are CP932's one-byte
-    kana), which Japanese text rarely uses; Japanese EUC-JP bytes decode as CP949 into rare Hangul, but as EUC-JP
-    into kana. A short text is too little for a statistical detector (charset-normalizer reads "質問,回答" in
-    CP932 as CP949): these rules decide first.
-    """
-    decoded: dict[str, str] = {}
-    for encoding in ("cp932", "euc_jp", "cp949"):
-        try:
-            decoded[encoding] = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    kana = (0x3040, 0x30FF)
-    if "cp932" in decoded and _share(decoded["cp932"], 0xFF61, 0xFF9F) < 0.2:
-        return decoded["cp932"], "cp932"
-    if "euc_jp" in decoded and _share(decoded["euc_jp"], *kana) > 0.1:
-        return decoded["euc_jp"], "euc_jp"
-    if "cp949" in decoded and _share(decoded["cp949"], 0xAC00, 0xD7A3) > 0.5:
-        return decoded["cp949"], "cp949"
-    return None
-
-
-def _decode(data: bytes, encoding: str, name: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise QuestionnaireError(
-            f"{name}: the file starts as {encoding} but byte {exc.start} is not valid {encoding}; "
-            "save it again from Excel as 'CSV UTF-8'"
-        ) from None
 
 
 def _read_csv(data: bytes, name: str, suffix: str) -> Source:

@@ -17,9 +17,10 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from assistant.errors import QuestionnaireError
+from assistant.questionnaire.decoding import decode_csv
 from assistant.questionnaire.detection import Questionnaire
 from assistant.questionnaire.models import FilledRow, FillReport, SheetLayout
-from assistant.questionnaire.reading import CSV_SUFFIXES, decode_csv
+from assistant.questionnaire.reading import CSV_SUFFIXES
 
 #: The columns added right of each question sheet (and of a CSV), in this order.
 OUTPUT_HEADERS = (
