@@ -6,9 +6,11 @@ Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (as in CI), 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -106,6 +108,14 @@ def test_upload_fill_and_download(browser: Any, tmp_path: Path, seed_dir: Path) 
         assert download.suggested_filename == "checks.filled.xlsx"
         filled = tmp_path / download.suggested_filename
         download.save_as(filled)
+
+        # The first cited row is one click away in the source view, at its own address.
+        cited = next(r for r in expected.rows if r.sources).sources[0]
+        link = page.get_by_role("link", name=f"Open the cited lines in the source view: {cited.row_id}")
+        assert link.get_attribute("href") == f"source?row={quote(cited.row_id, safe='')}"
+        link.click()
+        page.wait_for_url(re.compile(r"/source\?row="), timeout=TIMEOUT_MS)
+        assert cited.row_id in page.get_by_test_id("stText").first.inner_text()
 
     book = openpyxl.load_workbook(filled)
     assert book.sheetnames[-1] == SUMMARY_SHEET
