@@ -158,3 +158,10 @@ def test_output_columns_start_right_of_every_merged_range() -> None:
     rows = [["Acme security questionnaire"], ["No", "Question"], ["1", QUESTIONS[0]]]
     layout = detect_layout(grid(rows, merged=[CellRange(1, 1, 1, 6)]))
     assert layout.output_column == "G"
+
+
+def test_a_heading_merged_from_the_left_names_the_section() -> None:
+    rows = [["No", "Question", "Answer"], ["A. Organisation"], ["1", "Do you have a policy?", ""]]
+    sheet = grid(rows, merged=[CellRange(2, 1, 2, 3)])
+    found = [(q.row, q.category) for q in find_questions(sheet, detect_layout(sheet))]
+    assert found == [(3, "A. Organisation")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 Kind = Literal["xlsx", "xlsm", "csv"]
@@ -56,7 +57,17 @@ class Grid:
         return max((len(r) for r in self.rows), default=0)
 
     def merge_of(self, row: int, col: int) -> CellRange | None:
-        return next((m for m in self.merged if m.covers(row, col)), None)
+        """The merged range a cell lies in, or None."""
+        return next((m for m in self._merges_by_row.get(row, ()) if m.covers(row, col)), None)
+
+    @cached_property
+    def _merges_by_row(self) -> dict[int, list[CellRange]]:
+        """The merged ranges over each row (a sheet may have thousands: a look-up per cell must not scan them)."""
+        by_row: dict[int, list[CellRange]] = {}
+        for merged in self.merged:
+            for row in range(merged.min_row, merged.max_row + 1):
+                by_row.setdefault(row, []).append(merged)
+        return by_row
 
 
 @dataclass(frozen=True)

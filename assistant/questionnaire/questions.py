@@ -71,7 +71,9 @@ def find_questions(grid: Grid, layout: SheetLayout) -> list[Question]:
     for r in range(start, len(grid.rows) + 1):
         merged = grid.merge_of(r, qcol)
         if merged and (merged.min_row, merged.min_col) != (r, qcol):
-            continue  # the lower rows of a merged question cell: the question is its top row
+            if merged.min_row == r and grid.cell(r, merged.min_col):
+                section = grid.cell(r, merged.min_col)  # a heading merged across the table from the left
+            continue  # or the lower rows of a merged question cell: the question is its top row
         text = grid.cell(r, qcol)
         if text and header_text and normalize_header(text) == header_text:
             continue  # the header repeated (a printed page's header)
