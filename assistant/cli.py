@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import __version__
 from assistant.errors import AssistantError, SettingsError
+from assistant.questionnaire.command import add_parser as add_fill_parser
 from assistant.settings import Settings
 from assistant.validation import checked_settings
 
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="write report.json, report.md and chart.png here")
     evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     evaluation.set_defaults(func=cmd_eval)
+    add_fill_parser(sub, _add_common)
     return parser
 
 

@@ -38,3 +38,7 @@ class QuestionError(AssistantError, ValueError):
 
 class SettingsError(AssistantError):
     """A setting (an ``ASSISTANT_*`` variable or a command-line option) has a value it cannot take; names it."""
+
+
+class QuestionnaireError(AssistantError):
+    """A questionnaire file cannot be read or filled as given (encrypted, legacy .xls, corrupt, no questions)."""

@@ -11,6 +11,7 @@ st.set_page_config(page_title="Checksheet assistant", page_icon="🛡️")
 page = st.navigation(
     [
         st.Page(CHAT_PAGE, title="Ask", icon="💬", default=True),
+        st.Page("questionnaire.py", title="Questionnaire", icon="📋", url_path="questionnaire"),
         st.Page(SOURCE_PAGE, title="Source view", icon="📄", url_path="source"),
     ]
 )
