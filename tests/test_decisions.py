@@ -51,7 +51,9 @@ def two_vendors(write_corpus: WriteCorpus, tmp_path: Path) -> Settings:
     ]
     files = {
         "kumo/sheet.tsv": SHEET,
-        "acme/faq.md": "# Acme\n## Certifications\n- Acme is ISO/IEC 27001 certified.\n- Backups are kept for 30 days.\n",
+        "acme/faq.md": (
+            "# Acme\n## Certifications\n- Acme is ISO/IEC 27001 certified.\n- Backups are kept for 30 days.\n"
+        ),
     }
     corpus = write_corpus(documents, files)
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
@@ -67,7 +69,10 @@ def test_answer_statuses_read_the_common_spellings() -> None:
 
 def test_rows_of_one_version_that_disagree_give_a_conflict_with_both_rows(two_vendors: Settings) -> None:
     assistant = Assistant.load(two_vendors)
-    for question in ("Do you provide SAS 70 Type 2 or SSAE 18 reports?", "SAS70Type2やSSAE18の監査報告書を提供しますか"):
+    for question in (
+        "Do you provide SAS 70 Type 2 or SSAE 18 reports?",
+        "SAS70Type2やSSAE18の監査報告書を提供しますか",
+    ):
         result = assistant.ask(question, vendor="Kumo", k=4)
         assert result.status == "conflict", question
         assert result.answer is None
@@ -98,7 +103,11 @@ def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendor
 
 def test_a_question_about_a_company_without_documents_has_no_answer(two_vendors: Settings) -> None:
     assistant = Assistant.load(two_vendors)
-    for question in ("Does Slack support SAML SSO?", "SlackはSAML SSOに対応していますか？", "Slack은 SAML SSO를 지원하나요?"):
+    for question in (
+        "Does Slack support SAML SSO?",
+        "SlackはSAML SSOに対応していますか？",
+        "Slack은 SAML SSO를 지원하나요?",
+    ):
         for vendor in (None, "Kumo"):
             result = assistant.ask(question, vendor=vendor)
             assert result.status == "no_answer", (question, vendor)
