@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import feedback
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="write report.json, report.md and chart.png here")
     evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     evaluation.set_defaults(func=cmd_eval)
+    feedback.add_command(sub)
     return parser
 
 
