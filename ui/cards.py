@@ -162,6 +162,17 @@ def render_match(match: Match, language: str, key: str) -> None:
         render_actions(match, language, key, "source_short")
 
 
+def render_brief(match: Match, language: str, key: str) -> None:
+    """A folded alternative in few elements (the history is drawn again on every rerun): rank, whose document,
+    the answer and the citation in one text, then Copy and the source link."""
+    with st.container(border=True):
+        rank = t("rank_score", language, rank=match.rank, score=f"{match.score:.3f}")
+        lines = [f"{rank} · {headline(match.citation, language)}", match.answer_text()]
+        st.text("\n".join([*lines, citation_line(match.citation, language)]))
+        render_newer_version(match, language)
+        render_actions(match, language, key, "source_short")
+
+
 def render_outdated(result: AskResult, assistant: Assistant, language: str, key: str) -> None:
     """Older rows that state the answer's item otherwise: what each says, its citation and the current row's."""
     if not result.outdated:
@@ -203,7 +214,7 @@ def render_more(result: AskResult, language: str, key: str) -> None:
     if result.alternatives and result.status != "no_answer":
         with st.expander(t("alternatives_expander", language, n=len(result.alternatives))):
             for match in result.alternatives:
-                render_match(match, language, f"{key}-alt-{match.row_id}")
+                render_brief(match, language, f"{key}-alt-{match.row_id}")
     with st.expander(t("plain_text", language)):
         st.code(result_text(result, language), language=None, wrap_lines=True)
 
@@ -253,7 +264,7 @@ def render_no_answer(result: AskResult, state: str, language: str, key: str) -> 
     if state == "no_documents":  # rows that mention the company are not about it: folded away
         with st.expander(t("rows_of_others", language)):
             for match in result.alternatives:
-                render_match(match, language, f"{key}-closest-{match.row_id}")
+                render_brief(match, language, f"{key}-closest-{match.row_id}")
     else:
         st.caption(t("closest_heading", language))
         for match in result.alternatives:
