@@ -32,6 +32,19 @@ def confidence_level(confidence: float, threshold: float) -> Level:
     return "high" if confidence >= threshold + (1.0 - threshold) / 4 else "medium"
 
 
+def answer_text(answer: str, detail: str, notes: str, source_text: str) -> str:
+    """A row's answer as one text: the answer cell, then its detail and notes; the row as written when all are empty.
+
+    The detail cell is always kept, so an answer cell that only says "Refer to the right" (右記参照) comes with
+    what it refers to.
+
+    >>> answer_text("Refer to the right", "Seven generations", "", "x")
+    'Refer to the right\\nSeven generations'
+    """
+    parts = [p for p in (answer, detail, notes) if p.strip()]
+    return "\n".join(parts) if parts else source_text
+
+
 class Citation(BaseModel):
     """Where an answer comes from, precisely enough to check it by opening the file."""
 
@@ -92,8 +105,7 @@ class Match(BaseModel):
 
     def answer_text(self) -> str:
         """The vendor's answer as one text: the answer cell, then its detail and notes when present."""
-        parts = [p for p in (self.answer, self.detail, self.notes) if p.strip()]
-        return "\n".join(parts) if parts else self.source_text
+        return answer_text(self.answer, self.detail, self.notes, self.source_text)
 
 
 class AskResult(BaseModel):

@@ -39,6 +39,32 @@ _LABELS: dict[str, dict[str, str]] = {
         "closest": "Closest rows (check before you use them):",
         "conflict": "The documents disagree; both rows are quoted:",
         "from_vendor": "Answer from {vendor}",
+        "current_row": "Current row: {row_id}",
+        "reason_low_confidence": (
+            "none of the rows found is a reliable answer (confidence {confidence}; an answer needs {threshold}). "
+            "The closest rows are shown: check them before you use them"
+        ),
+        "reason_no_documents": "no documents for {subject}: the question is about {subject}, and none of its "
+        "documents are in the corpus",
+        "reason_no_rows": "no rows match the filters ({filters})",
+        "reason_conflict": "the documents disagree on this item: the rows are quoted and neither is chosen",
+        "question": "Question",
+        "asked_at": "Asked at",
+        "status": "Status",
+        "status_answered": "Answered",
+        "status_conflict": "The documents disagree",
+        "status_no_answer": "No reliable answer",
+        "status_error": "Not asked",
+        "shown_as": "Shown as",
+        "role_answer": "answer",
+        "role_conflicting": "disagreeing row",
+        "role_outdated": "outdated row",
+        "role_closest": "closest row",
+        "role_other_vendor": "other vendor's row",
+        "role_alternative": "alternative",
+        "citation": "Citation",
+        "note": "Note",
+        "transcript_title": "Checksheet assistant: conversation exported {date}",
     },
     "ja": {
         "vendor": "ベンダー",
@@ -64,6 +90,32 @@ _LABELS: dict[str, dict[str, str]] = {
         "closest": "近い行 (使う前に確認してください):",
         "conflict": "文書間で回答が食い違っています。両方の行を引用します:",
         "from_vendor": "{vendor} の回答",
+        "current_row": "現行の行: {row_id}",
+        "reason_low_confidence": (
+            "確かな回答と言える行は見つかりませんでした (確信度 {confidence}、回答に必要な値 {threshold})。"
+            "近い行を示します。使う前に確認してください"
+        ),
+        "reason_no_documents": "{subject} の文書はありません: この質問は {subject} についてのもので、"
+        "コーパスには {subject} の文書が含まれていません",
+        "reason_no_rows": "条件に合う行がありません ({filters})",
+        "reason_conflict": "この項目について文書間で回答が食い違っています。各行を引用し、どちらも選んでいません",
+        "question": "質問",
+        "asked_at": "質問日時",
+        "status": "状態",
+        "status_answered": "回答あり",
+        "status_conflict": "文書間で回答が食い違い",
+        "status_no_answer": "確かな回答なし",
+        "status_error": "質問できませんでした",
+        "shown_as": "表示",
+        "role_answer": "回答",
+        "role_conflicting": "食い違う行",
+        "role_outdated": "旧情報の行",
+        "role_closest": "近い行",
+        "role_other_vendor": "他ベンダーの行",
+        "role_alternative": "その他の候補",
+        "citation": "出典",
+        "note": "備考",
+        "transcript_title": "チェックシートアシスタント: 会話の記録 ({date} 出力)",
     },
     "ko": {
         "vendor": "벤더",
@@ -89,6 +141,34 @@ _LABELS: dict[str, dict[str, str]] = {
         "closest": "가장 가까운 행 (사용하기 전에 확인하세요):",
         "conflict": "문서 간 답변이 서로 다릅니다. 두 행을 모두 인용합니다:",
         "from_vendor": "{vendor}의 답변",
+        "current_row": "현행 행: {row_id}",
+        "reason_low_confidence": (
+            "신뢰할 수 있는 답변이라고 할 만한 행을 찾지 못했습니다 "
+            "(신뢰도 {confidence}, 답변에 필요한 값 {threshold}). "
+            "가장 가까운 행을 보여 드립니다. 사용하기 전에 확인하세요"
+        ),
+        "reason_no_documents": "{subject}에 대한 문서가 없습니다: 이 질문은 {subject}에 관한 것이며, "
+        "코퍼스에는 {subject}의 문서가 없습니다",
+        "reason_no_rows": "조건에 맞는 행이 없습니다 ({filters})",
+        "reason_conflict": "이 항목에 대해 문서 간 답변이 서로 다릅니다. "
+        "각 행을 인용하며 어느 쪽도 선택하지 않았습니다",
+        "question": "질문",
+        "asked_at": "질문 시각",
+        "status": "상태",
+        "status_answered": "답변 있음",
+        "status_conflict": "문서 간 답변 불일치",
+        "status_no_answer": "신뢰할 수 있는 답변 없음",
+        "status_error": "질문할 수 없음",
+        "shown_as": "표시",
+        "role_answer": "답변",
+        "role_conflicting": "서로 다른 행",
+        "role_outdated": "이전 정보 행",
+        "role_closest": "가장 가까운 행",
+        "role_other_vendor": "다른 벤더의 행",
+        "role_alternative": "기타 후보",
+        "citation": "출처",
+        "note": "비고",
+        "transcript_title": "체크시트 어시스턴트: 대화 기록 ({date} 내보냄)",
     },
 }
 
@@ -183,21 +263,70 @@ def match_text(match: Match, language: str = "en") -> str:
     return "\n".join(lines)
 
 
+def reason_text(result: AskResult, language: str = "en") -> str:
+    """Why a result has no single answer, in ``language`` ("" when it has one).
+
+    Built from the reason code and the result's fields, so that it can be said in the asker's language;
+    the library's own ``result.reason`` (English) is the fallback for a code this function does not know.
+    """
+    code = result.reason_code
+    if code == "low_confidence":
+        return label(
+            "reason_low_confidence",
+            language,
+            confidence=f"{result.confidence:.2f}",
+            threshold=f"{result.threshold:.2f}",
+        )
+    if code == "no_documents_for_subject" and result.unknown_subject:
+        return label("reason_no_documents", language, subject=result.unknown_subject)
+    if code == "no_rows":
+        filters = [f"{label('vendor', language)} {result.vendor}" if result.vendor else ""]
+        filters.append(f"{label('language', language)} {result.language}" if result.language else "")
+        return label("reason_no_rows", language, filters=", ".join(f for f in filters if f) or "-")
+    if code == "conflict":
+        return label("reason_conflict", language)
+    return result.reason or ""
+
+
+def headline(citation: Citation, language: str = "en") -> str:
+    """Whose answer and from which document, for the top of a card: vendor · document, version, date · No.
+
+    >>> import datetime as dt
+    >>> c = Citation(vendor="Wevox", vendor_id="wevox", document_id="wevox/meti", document_title="Sheet",
+    ...     file="wevox/meti.tsv", row_id="wevox/meti#92", item_no="43", section=[], line_start=120,
+    ...     line_end=120, language="en", as_of=dt.date(2025, 1, 9), version="1.4")
+    >>> headline(c, "ja")
+    'Wevox · Sheet, 版 1.4, 2025-01-09 時点 · No. 43 · English'
+    """
+    parts = [citation.vendor, document_text(citation, language)]
+    if citation.item_no:
+        parts.append(label("item_no", language, number=citation.item_no))
+    parts.append(language_name(citation.language))
+    return " · ".join(parts)
+
+
+def outdated_text(old: Match, language: str = "en") -> str:
+    """An outdated row: what it says, its citation, and the row that replaces it."""
+    lines = [label("outdated", language, answer=old.answer_text())]
+    lines.append(f"{label('source', language)}: {citation_line(old.citation, language)}")
+    if old.outdated_by:
+        lines.append(label("current_row", language, row_id=old.outdated_by))
+    return "\n".join(lines)
+
+
 def result_text(result: AskResult, language: str = "en") -> str:
     """The whole result as plain text: the answer, or the disagreeing rows, or the closest rows, each cited."""
     blocks: list[str] = []
     if result.status == "answered" and result.answer is not None:
         blocks.append(match_text(result.answer, language))
-        for old in result.outdated:
-            outdated = label("outdated", language, answer=old.answer_text())
-            blocks.append(f"{outdated}\n{citation_line(old.citation, language)}")
+        blocks.extend(outdated_text(old, language) for old in result.outdated)
         if result.answer.citation.superseded_by and not result.outdated:
             blocks.append(label("newer_exists", language, documents=", ".join(result.answer.citation.superseded_by)))
     elif result.status == "conflict":
         blocks.append(label("conflict", language))
         blocks.extend(match_text(match, language) for match in result.conflicting)
     else:
-        blocks.append(label("no_answer", language, reason=result.reason or ""))
+        blocks.append(label("no_answer", language, reason=reason_text(result, language)))
         if result.alternatives:
             blocks.append(label("closest", language))
             blocks.extend(match_text(match, language) for match in result.alternatives)

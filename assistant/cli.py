@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import __version__
+from assistant import __version__, feedback
 from assistant.errors import AssistantError, SettingsError
 from assistant.questionnaire.command import add_parser as add_fill_parser
 from assistant.settings import Settings
@@ -260,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     evaluation.set_defaults(func=cmd_eval)
     add_fill_parser(sub, _add_common)
+    feedback.add_command(sub)
     return parser
 
 

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from assistant.answers import AskResult
+from assistant.answers import AskResult, Citation
 from assistant.calibration import load_calibration
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
@@ -108,6 +108,10 @@ class Assistant:
             return self.rows[self._by_id[row_id]]
         except KeyError:
             raise QuestionError(f"no row {row_id!r} in the index") from None
+
+    def citation(self, row_id: str) -> Citation:
+        """The citation of a row, as an answer would carry it (QuestionError for an unknown row id)."""
+        return self._matches.citation(self.row(row_id))
 
     def source(self, row_id: str, context: int = 6) -> SourceView:
         """The cited lines of a row in its document, in context, for an auditor to check the quote."""

