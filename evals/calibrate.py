@@ -38,6 +38,7 @@ FEATURES = (
     "score",
     "dense",
     "lexical",
+    "concepts",
     "margin",
     "support",
     "promoted",
