@@ -28,7 +28,11 @@ def _first(assistant: Assistant, question: str, vendor: str | None) -> str:
         # Near miss: how long backups are kept (item 30), not how many generations (item 32).
         ("백업 데이터는 며칠 동안 보관됩니까?", "Wevox", {"wevox/meti-checksheet#30", "wevox/meti-checksheet#79"}),
         # Near miss: hours for general enquiries (item 27), not for outage response (item 26).
-        ("Wevox 고객 문의는 몇 시부터 몇 시까지 받나요?", None, {"wevox/meti-checksheet#27", "wevox/meti-checksheet#76"}),
+        (
+            "Wevox 고객 문의는 몇 시부터 몇 시까지 받나요?",
+            None,
+            {"wevox/meti-checksheet#27", "wevox/meti-checksheet#76"},
+        ),
         # Korean, SSO: the integrations item that lists SAML single sign-on.
         ("Wevox는 SAML 싱글 사인온을 지원합니까?", None, {"wevox/meti-checksheet#23", "wevox/meti-checksheet#72"}),
     ],
