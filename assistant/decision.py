@@ -143,8 +143,9 @@ def features(
     support = sum(rows(p.hit.position).id in same_item for p in window)
     return {
         "score": top.score,
-        "dense": top.parts.get("dense", 0.0),
-        "lexical": top.parts.get("lexical", 0.0),
+        "dense": 0.0,
+        "lexical": 0.0,
+        **top.parts,  # each signal's own score of the first row
         "margin": top.score - runner_up,
         "support": float(support),
         "promoted": 1.0 if top.current_version_of else 0.0,

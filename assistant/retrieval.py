@@ -16,7 +16,7 @@ from assistant.corpus.models import DocumentMeta, Row
 from assistant.decision import Decision, current_first, decide
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
-from assistant.fusion import Hit, fuse
+from assistant.fusion import DEPTH, Hit, fuse, load_fusion
 from assistant.index import StoredIndex, open_index
 from assistant.progress import Progress
 from assistant.results import (
@@ -36,8 +36,8 @@ from assistant.validation import ask_options, question_text
 
 logger = logging.getLogger(__name__)
 
-#: Candidates taken from each signal before fusing.
-CANDIDATES = 50
+#: Candidates taken from each signal before fusing (unless the fitted fusion settings say otherwise).
+CANDIDATES = DEPTH
 
 
 class Assistant:
@@ -66,7 +66,10 @@ class Assistant:
         self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in set(languages.tolist())}
         self._vendor_of = vendors
         types = registered()
-        self.weights = {name: types[name].weight for name in index.signals}
+        fusion = load_fusion(embedder.name)
+        defaults = {name: types[name].weight for name in index.signals}
+        self.weights = fusion.weights_for(index.signals, defaults) if fusion else defaults
+        self.depth = fusion.depth if fusion else CANDIDATES
         self.calibration = load_calibration(embedder.name)
         self.warnings: list[str] = []
         if self.calibration is None:
@@ -173,7 +176,7 @@ class Assistant:
         """Every signal's candidates among the allowed rows, fused, best first."""
         query = Query(text=text, vector=vector, language=language)
         runs = {name: signal.run(query, allowed) for name, signal in self.index.signals.items()}
-        return fuse(runs, self.weights, depth=max(CANDIDATES, 5 * k))
+        return fuse(runs, self.weights, depth=max(self.depth, 5 * k))
 
     def _decide(self, hits: list[Hit], scope: Scope) -> Decision:
         links = self.index.links

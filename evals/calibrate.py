@@ -6,9 +6,10 @@
 Runs every dev question through the assistant, reads the features each answer's confidence is computed
 from (AskResult.features), and fits a logistic regression of "the first row answers the question" on them.
 The operating point is the lowest probability at which the out-of-fold false-answer rate (wrong answers /
-answers) stays within the target at that probability and every higher one, so the choice is not fitted to
-the same predictions it is judged on. Writes the calibration to assistant/calibrations/<model>.json and what
-was fitted, on what, and the dev curve to evals/calibration/<model>.json and .md. Only the dev split is read.
+answers) stays within the target at that probability and every higher one with at least 1 / target answers,
+so the choice is not fitted to the same predictions it is judged on. Writes the calibration to
+assistant/calibrations/<model>.json and what was fitted, on what, and the dev curve to
+evals/calibration/<model>.json and .md. Only the dev split is read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +40,7 @@ FEATURES = (
     "score",
     "dense",
     "lexical",
+    "concepts",
     "margin",
     "support",
     "promoted",
@@ -114,11 +117,24 @@ def operating_curve(
 
 
 def choose_threshold(curve: list[dict[str, float]], target: float) -> float:
-    """The lowest threshold whose false-answer rate, and that of every higher threshold, is within target."""
+    """The lowest threshold whose false-answer rate, and that of every higher threshold, is within target.
+
+    Only thresholds with at least 1 / target answers are judged: among fewer answers a single wrong one
+    exceeds the target by itself (1 of 9 is 11 %), so one near miss among the most confident answers would
+    otherwise set the operating point for all of them.
+
+    >>> curve = [{"threshold": t, "answers": n, "false_answer_rate": r}
+    ...          for t, n, r in [(0.99, 8, 0.0), (0.98, 9, 0.11), (0.9, 40, 0.05), (0.8, 60, 0.1)]]
+    >>> choose_threshold(curve, 0.05), choose_threshold(curve, 0.2)
+    (0.9, 0.8)
+    """
+    least = math.ceil(1 / target) if target > 0 else 1
     chosen = 1.0
     for point in curve:  # highest threshold first
         if point["false_answer_rate"] > target:
-            break
+            if point["answers"] >= least:
+                break
+            continue
         chosen = point["threshold"]
     return chosen
 

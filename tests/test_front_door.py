@@ -102,7 +102,7 @@ def test_a_new_signal_is_one_registration_and_changes_the_ranking(hashing_settin
     faq.write_text(faq.read_text(encoding="utf-8") + "- Restores are tested quarterly.\n", encoding="utf-8")
     question = "How long are backups kept?"
     with_toy = Assistant.load(hashing_settings)
-    assert list(with_toy.index.manifest.signals) == ["dense", "lexical", "toy"]
+    assert list(with_toy.index.manifest.signals) == ["dense", "lexical", "concepts", "toy"]
     assert (hashing_settings.index_dir / "toy.json").is_file()
     first = with_toy.ask(question, vendor="Acme", k=3)
     top = first.answer or first.alternatives[0]
@@ -115,7 +115,7 @@ def test_a_new_signal_is_one_registration_and_changes_the_ranking(hashing_settin
     from assistant.corpus import load_corpus
 
     reasons = stale_reasons(hashing_settings, load_corpus(hashing_settings.corpus_dir), embedder)
-    assert reasons == ["signals dense, lexical, toy -> dense, lexical"]
+    assert reasons == ["signals dense, lexical, concepts, toy -> dense, lexical, concepts"]
     without = Assistant.load(hashing_settings)
     second = without.ask(question, vendor="Acme", k=3)
     assert (second.answer or second.alternatives[0]).row_id != "acme/faq#4"

@@ -42,6 +42,8 @@ def test_build_writes_a_folder_a_person_can_open(hashing_settings: Settings) -> 
     stored = _build(hashing_settings)
     folder = hashing_settings.index_dir
     assert sorted(p.name for p in folder.iterdir()) == [
+        "concepts.npz",
+        "concepts_vocabulary.json",
         "documents.json",
         "index.faiss",
         "language_means.json",
@@ -59,7 +61,8 @@ def test_build_writes_a_folder_a_person_can_open(hashing_settings: Settings) -> 
     assert manifest["model"] == "hashing"
     assert manifest["dimension"] == 256
     assert manifest["rows"] == TINY_ROWS
-    assert list(manifest["signals"]) == ["dense", "lexical"]
+    assert list(manifest["signals"]) == ["dense", "lexical", "concepts"]
+    assert manifest["signals"]["concepts"]["version"] == manifest["signals"]["concepts"]["glossary_sha256"]
     assert manifest["signals"]["dense"]["faiss_index"] == "IndexFlatIP"
     assert set(manifest["documents"]) == {"acme/faq", "acme/sheet-ja", "borealis/page-ko"}
     assert manifest["documents"]["acme/faq"]["rows"] == 3

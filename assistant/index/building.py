@@ -18,7 +18,7 @@ from assistant.index.manifest import DocumentStamp, IndexManifest, differences, 
 from assistant.passages import PASSAGE_FORMAT, passage_text
 from assistant.progress import Progress
 from assistant.settings import Settings
-from assistant.signals import BuildInput, Signal, registered
+from assistant.signals import BuildInput, Signal, SignalType, registered
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,12 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def _version(kind: SignalType) -> dict[str, str | int | float]:
+    """A signal type's data version (e.g. its glossary's hash), for those that have one."""
+    version = getattr(kind, "version", None)
+    return {"version": str(version)} if version else {}
+
+
 def current_manifest(corpus: Corpus, embedder: Embedder, passages: list[str] | None = None) -> IndexManifest:
     """The manifest an index built now from ``corpus`` with ``embedder`` would have."""
     rows = corpus.rows
@@ -47,7 +53,7 @@ def current_manifest(corpus: Corpus, embedder: Embedder, passages: list[str] | N
         passage_prompt=embedder.passage_prompt,
         passage_format=PASSAGE_FORMAT,
         dimension=embedder.dimension,
-        signals={name: {} for name in registered()},
+        signals={name: _version(kind) for name, kind in registered().items()},
         rows=len(rows),
         rows_sha256=rows_digest(rows, passages),
         corpus_metadata_sha256=hashlib.sha256(metadata.read_bytes()).hexdigest() if metadata.is_file() else "",
@@ -80,7 +86,10 @@ def _build(settings: Settings, corpus: Corpus, embedder: Embedder, progress: Pro
     signals: dict[str, Signal] = {name: kind.build(source) for name, kind in registered().items()}
     manifest = current_manifest(corpus, embedder, passages).model_copy(
         update={
-            "signals": {name: registered()[name].describe(signal) for name, signal in signals.items()},
+            "signals": {
+                name: {**registered()[name].describe(signal), **_version(registered()[name])}
+                for name, signal in signals.items()
+            },
             "built_at": dt.datetime.now(dt.UTC),
             "build_seconds": round(time.perf_counter() - started, 3),
         }

@@ -78,6 +78,10 @@ def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
         reasons.append("prompts changed")
     if list(saved.signals) != list(current.signals):
         reasons.append(f"signals {', '.join(saved.signals) or 'none'} -> {', '.join(current.signals)}")
+    for name in [n for n in current.signals if n in saved.signals]:
+        before, after = saved.signals[name].get("version"), current.signals[name].get("version")
+        if after is not None and before != after:
+            reasons.append(f"signal {name} changed (version {before} -> {after})")
     if saved.passage_format != current.passage_format:
         reasons.append(f"passage format {saved.passage_format} -> {current.passage_format}")
     for key in sorted(set(saved.documents) | set(current.documents)):

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -55,7 +55,14 @@ class BM25:
     1
     """
 
-    def __init__(self, documents: Sequence[str] = (), k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self,
+        documents: Sequence[str] = (),
+        k1: float = 1.2,
+        b: float = 0.75,
+        tokenizer: Callable[[str], list[str]] = tokenize,
+    ) -> None:
+        self._tokenize = tokenizer
         vocabulary: dict[str, int] = {}
         # Typed arrays, not lists: a million rows give some 40 million postings (lists would take ~3 GB).
         rows = array("q")
@@ -63,7 +70,7 @@ class BM25:
         values = array("d")
         lengths = np.zeros(len(documents), dtype=np.float64)
         for d, text in enumerate(documents):
-            counts = Counter(tokenize(text))
+            counts = Counter(tokenizer(text))
             lengths[d] = sum(counts.values())
             for term, count in counts.items():
                 rows.append(vocabulary.setdefault(term, len(vocabulary)))
@@ -89,8 +96,9 @@ class BM25:
         vocabulary_path.write_text(json.dumps(self._vocabulary, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, matrix_path: Path, vocabulary_path: Path) -> BM25:
-        bm25 = cls()
+    def load(cls, matrix_path: Path, vocabulary_path: Path, tokenizer: Callable[[str], list[str]] = tokenize) -> BM25:
+        """A saved index; ``tokenizer`` must be the one it was built with."""
+        bm25 = cls(tokenizer=tokenizer)
         bm25._matrix = sparse.csr_matrix(sparse.load_npz(matrix_path), dtype=np.float32)
         bm25._vocabulary = json.loads(vocabulary_path.read_text(encoding="utf-8"))
         bm25.size = int(bm25._matrix.shape[1])
@@ -103,7 +111,7 @@ class BM25:
         return self._matrix.T.tocsr()
 
     def _terms(self, query: str) -> list[int]:
-        return [self._vocabulary[t] for t in set(tokenize(query)) if t in self._vocabulary]
+        return [self._vocabulary[t] for t in set(self._tokenize(query)) if t in self._vocabulary]
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """One BM25 score per document (0 where no query term occurs)."""

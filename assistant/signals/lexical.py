@@ -47,16 +47,18 @@ class LexicalRun:
 
 @dataclass(frozen=True)
 class LexicalSignal:
-    """BM25 over the rows' passage texts."""
+    """BM25 over the rows' passage texts, saved under the given file names."""
 
     bm25: BM25
+    matrix: str = MATRIX
+    vocabulary: str = VOCABULARY
 
     @property
     def size(self) -> int:
         return self.bm25.size
 
     def save(self, folder: Path) -> None:
-        self.bm25.save(folder / MATRIX, folder / VOCABULARY)
+        self.bm25.save(folder / self.matrix, folder / self.vocabulary)
 
     def run(self, query: Query, allowed: IdArray | None) -> LexicalRun:
         if allowed is not None and len(allowed) * SUBSET_SHARE <= self.size:
