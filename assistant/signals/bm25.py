@@ -7,12 +7,14 @@ character bigrams, which match across inflections without a dictionary.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -47,6 +49,59 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@dataclass(frozen=True)
+class TermCounts:
+    """How often each term occurs in each of some consecutive passages: their terms (first seen first) and a
+    sparse passage x term matrix of counts. A build keeps these per document and reuses unchanged ones.
+
+    >>> TermCounts.of(["backup backup", "sso"]).terms
+    ['backup', 'sso']
+    """
+
+    terms: list[str]
+    indptr: npt.NDArray[np.int64]  # passage i's counts are indices/counts[indptr[i]:indptr[i + 1]]
+    indices: npt.NDArray[np.int64]  # into terms
+    counts: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, passages: Sequence[str]) -> TermCounts:
+        vocabulary: dict[str, int] = {}
+        indptr = np.zeros(len(passages) + 1, dtype=np.int64)
+        indices = array("q")
+        counts = array("q")
+        for n, text in enumerate(passages):
+            for term, count in Counter(tokenize(text)).items():
+                indices.append(vocabulary.setdefault(term, len(vocabulary)))
+                counts.append(count)
+            indptr[n + 1] = len(indices)
+        as_array = np.frombuffer
+        return cls(list(vocabulary), indptr, as_array(indices, np.int64).copy(), as_array(counts, np.int64).copy())
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        terms = np.frombuffer("\0".join(self.terms).encode(), dtype=np.uint8)
+        np.savez(buffer, terms=terms, indptr=self.indptr, indices=self.indices, counts=self.counts)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TermCounts:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            text = arrays["terms"].tobytes().decode()
+            terms = text.split("\0") if text else []
+            return cls(terms, arrays["indptr"], arrays["indices"], arrays["counts"])
+
+
+#: The arrays of a saved BM25 index: the weights term by term (for a question's terms over all rows) and row by
+#: row (for the rows a filter allows), each as CSR arrays (``indptr``, ``indices``, ``weights``).
+_LAYOUTS = ("terms", "rows")
+_PARTS = ("indptr", "indices", "weights")
+
+
+def saved_files(prefix: str) -> tuple[str, ...]:
+    """The array files of a BM25 index saved under ``prefix`` (``lexical`` -> ``lexical.terms.indptr.npy``, ...)."""
+    return tuple(f"{prefix}.{layout}.{part}.npy" for layout in _LAYOUTS for part in _PARTS)
+
+
 class BM25:
     """BM25 scores of every document for a query, from a sparse term-document matrix (kept in both layouts).
 
@@ -55,62 +110,98 @@ class BM25:
     1
     """
 
+    _matrix: sparse.csr_matrix
+    _vocabulary: dict[str, int]
+    size: int
+
     def __init__(self, documents: Sequence[str] = (), k1: float = 1.2, b: float = 0.75) -> None:
+        built = BM25.from_counts([TermCounts.of(documents)], k1=k1, b=b)
+        self._matrix, self._vocabulary, self.size = built._matrix, built._vocabulary, built.size
+
+    @classmethod
+    def from_counts(cls, blocks: Sequence[TermCounts], k1: float = 1.2, b: float = 0.75) -> BM25:
+        """The index of the passages whose term counts ``blocks`` hold, in order (as if built from their texts)."""
         vocabulary: dict[str, int] = {}
-        # Typed arrays, not lists: a million rows give some 40 million postings (lists would take ~3 GB).
-        rows = array("q")
-        cols = array("q")
-        values = array("d")
-        lengths = np.zeros(len(documents), dtype=np.float64)
-        for d, text in enumerate(documents):
-            counts = Counter(tokenize(text))
-            lengths[d] = sum(counts.values())
-            for term, count in counts.items():
-                rows.append(vocabulary.setdefault(term, len(vocabulary)))
-                cols.append(d)
-                values.append(count)
-        n_docs = max(len(documents), 1)
-        postings = (np.frombuffer(values), (np.frombuffer(rows, np.int64), np.frombuffer(cols, np.int64)))
-        tf = sparse.csr_matrix(postings, shape=(len(vocabulary), len(documents)), dtype=np.float64)
+        parts_indices, parts_counts, lengths = [], [], []
+        for block in blocks:
+            remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in block.terms], dtype=np.int64)
+            parts_indices.append(remap[block.indices])
+            parts_counts.append(block.counts)
+            lengths.append(np.diff(block.indptr))
+        count = sum(len(part) for part in lengths)
+        terms_of = np.concatenate(parts_indices) if parts_indices else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(parts_counts).astype(np.float64) if parts_counts else np.zeros(0)
+        per_row = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+        documents_of = np.repeat(np.arange(count, dtype=np.int64), per_row)
+        tf = sparse.csr_matrix((values, (terms_of, documents_of)), shape=(len(vocabulary), count), dtype=np.float64)
+        doc_lengths = np.bincount(documents_of, weights=values, minlength=count)
+        n_docs = max(count, 1)
         df = np.diff(tf.indptr)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        average = lengths.mean() if len(documents) else 1.0
-        norm = k1 * (1.0 - b + b * lengths / max(average, 1e-9))
+        average = doc_lengths.mean() if count else 1.0
+        norm = k1 * (1.0 - b + b * doc_lengths / max(average, 1e-9))
         coo = tf.tocoo()
         weights = coo.data * (k1 + 1.0) / (coo.data + norm[coo.col]) * idf[coo.row]
-        self._matrix = sparse.csr_matrix((weights, (coo.row, coo.col)), shape=tf.shape, dtype=np.float32)
-        self._vocabulary = vocabulary
-        self.size = len(documents)
+        bm25 = cls.__new__(cls)
+        bm25._matrix = sparse.csr_matrix((weights, (coo.row, coo.col)), shape=tf.shape, dtype=np.float32)
+        bm25._vocabulary = vocabulary
+        bm25.size = count
+        return bm25
 
-    def save(self, matrix_path: Path, vocabulary_path: Path) -> None:
-        """The weighted term-document matrix (npz) and the vocabulary (JSON: term -> row)."""
-        with matrix_path.open("wb") as handle:
-            sparse.save_npz(handle, self._matrix, compressed=True)
+    def save(self, folder: Path, prefix: str, vocabulary_path: Path) -> None:
+        """The weights in both layouts (uncompressed ``.npy`` files, memory-mapped when loaded) and the
+        vocabulary (JSON: term -> row of the term-major layout)."""
+        for layout, matrix in zip(_LAYOUTS, (self._matrix, self._by_document), strict=True):
+            indices_dtype = np.int32 if matrix.nnz < 2**31 and max(matrix.shape) < 2**31 else np.int64
+            arrays = (matrix.indptr.astype(indices_dtype), matrix.indices.astype(indices_dtype), matrix.data)
+            for part, values in zip(_PARTS, arrays, strict=True):
+                np.save(folder / f"{prefix}.{layout}.{part}.npy", values, allow_pickle=False)
         vocabulary_path.write_text(json.dumps(self._vocabulary, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, matrix_path: Path, vocabulary_path: Path) -> BM25:
-        bm25 = cls()
-        bm25._matrix = sparse.csr_matrix(sparse.load_npz(matrix_path), dtype=np.float32)
-        bm25._vocabulary = json.loads(vocabulary_path.read_text(encoding="utf-8"))
-        bm25.size = int(bm25._matrix.shape[1])
-        _ = bm25._by_document  # made when loading, not on the first question
+    def load(cls, folder: Path, prefix: str, vocabulary_path: Path, size: int) -> BM25:
+        """The index saved by `save`, its arrays memory-mapped (a question reads only its terms' postings)."""
+        vocabulary = json.loads(vocabulary_path.read_text(encoding="utf-8"))
+        if not isinstance(vocabulary, dict) or not all(isinstance(v, int) for v in vocabulary.values()):
+            raise ValueError(f"{vocabulary_path.name} is not a mapping of terms to rows")
+        if vocabulary and (min(vocabulary.values()) < 0 or max(vocabulary.values()) >= len(vocabulary)):
+            raise ValueError(f"{vocabulary_path.name} maps a term outside the matrix")
+        shapes = {"terms": (len(vocabulary), size), "rows": (size, len(vocabulary))}
+        matrices = {}
+        for layout in _LAYOUTS:
+            indptr, indices, weights = (
+                np.load(folder / f"{prefix}.{layout}.{part}.npy", mmap_mode="r", allow_pickle=False) for part in _PARTS
+            )
+            shape = shapes[layout]
+            if indptr.shape != (shape[0] + 1,) or indices.shape != weights.shape or indices.ndim != 1:
+                raise ValueError(f"the {layout} arrays of {prefix} do not fit a {shape[0]} x {shape[1]} matrix")
+            if indptr.dtype != indices.dtype or indptr.dtype.kind != "i" or weights.dtype != np.float32:
+                raise ValueError(f"the {layout} arrays of {prefix} have types {indptr.dtype}, {indices.dtype}")
+            if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
+                raise ValueError(f"the {layout} row pointers of {prefix} are not in order")
+            matrices[layout] = sparse.csr_matrix((weights, indices, indptr), shape=shape, copy=False)
+        bm25 = cls.__new__(cls)
+        bm25._matrix = matrices["terms"]
+        bm25._vocabulary = vocabulary
+        bm25.size = size
+        bm25.__dict__["_by_document"] = matrices["rows"]
         return bm25
 
     @cached_property
     def _by_document(self) -> sparse.csr_matrix:
-        """The matrix document-major, for `scores_of` (a build, which only saves the matrix, never needs it)."""
+        """The matrix document-major, for `scores_of`."""
         return self._matrix.T.tocsr()
 
     def _terms(self, query: str) -> list[int]:
-        return [self._vocabulary[t] for t in set(tokenize(query)) if t in self._vocabulary]
+        return sorted(self._vocabulary[t] for t in set(tokenize(query)) if t in self._vocabulary)
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """One BM25 score per document (0 where no query term occurs)."""
         terms = self._terms(query)
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._matrix[terms].sum(axis=0), dtype=np.float32).ravel()
+        postings = _checked(self._matrix[terms], self.size)
+        return np.asarray(postings.sum(axis=0), dtype=np.float32).ravel()
 
     def scores_of(self, query: str, documents: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """The BM25 scores of the given documents only, in their order.
@@ -125,4 +216,12 @@ class BM25:
         terms = self._terms(query)
         if not terms or not len(documents):
             return np.zeros(len(documents), dtype=np.float32)
-        return np.asarray(self._by_document[documents][:, terms].sum(axis=1), dtype=np.float32).ravel()
+        rows = _checked(self._by_document[documents], len(self._vocabulary))
+        return np.asarray(rows[:, terms].sum(axis=1), dtype=np.float32).ravel()
+
+
+def _checked(matrix: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
+    """``matrix`` (rows sliced from a saved index), once its column indices are known to be in range."""
+    if matrix.nnz and (matrix.indices.min() < 0 or matrix.indices.max() >= columns):
+        raise ValueError("the lexical index refers to a column outside its matrix")
+    return matrix

@@ -6,15 +6,19 @@ Its score is 0..1: a row's BM25 over the best BM25 among the rows the filters al
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, ScoreArray, Signal, register
-from assistant.signals.bm25 import BM25
+from assistant.corpus.models import Row
+from assistant.passages import PASSAGE_FORMAT
+from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, SavedShape, ScoreArray, Signal, register
+from assistant.signals.bm25 import BM25, TermCounts, saved_files
 
-MATRIX = "lexical.npz"
+PREFIX = "lexical"
 VOCABULARY = "lexical_vocabulary.json"
 
 #: Only the allowed rows are scored when they are at most this share (1/4) of the corpus (one vendor's rows
@@ -53,10 +57,10 @@ class LexicalSignal:
 
     @property
     def size(self) -> int:
-        return self.bm25.size
+        return int(self.bm25.size)
 
     def save(self, folder: Path) -> None:
-        self.bm25.save(folder / MATRIX, folder / VOCABULARY)
+        self.bm25.save(folder, PREFIX, folder / VOCABULARY)
 
     def run(self, query: Query, allowed: IdArray | None) -> LexicalRun:
         if allowed is not None and len(allowed) * SUBSET_SHARE <= self.size:
@@ -75,16 +79,53 @@ class Lexical:
 
     name = "lexical"
     weight = 0.05
-    files: tuple[str, ...] = (MATRIX, VOCABULARY)
+    files: tuple[str, ...] = (*saved_files(PREFIX), VOCABULARY)
 
     def build(self, source: BuildInput) -> LexicalSignal:
-        return LexicalSignal(BM25(source.passages))
+        return LexicalSignal(BM25.from_counts(term_counts(source)))
 
-    def load(self, folder: Path) -> LexicalSignal:
-        return LexicalSignal(BM25.load(folder / MATRIX, folder / VOCABULARY))
+    def load(self, folder: Path, shape: SavedShape) -> LexicalSignal:
+        return LexicalSignal(BM25.load(folder, PREFIX, folder / VOCABULARY, shape.rows))
 
     def describe(self, signal: Signal) -> dict[str, str | int | float]:
         return {"kind": "BM25 (k1 1.2, b 0.75) over words and CJK character bigrams"}
+
+
+def term_counts(source: BuildInput) -> list[TermCounts]:
+    """The term counts of the passages, document by document; a document whose passages are unchanged takes
+    its counts from ``source.memo``."""
+    spans = _document_spans(source.rows)
+    keys = [_block_key(source.passage_keys[start:end]) for start, end in spans]
+    found = source.memo.get_many("terms", keys) if source.memo is not None else [None] * len(spans)
+    blocks: list[TermCounts] = []
+    new: list[tuple[bytes, bytes]] = []
+    for (start, end), key, cached in zip(spans, keys, found, strict=True):
+        if cached is not None:
+            blocks.append(TermCounts.from_bytes(cached))
+            continue
+        block = TermCounts.of([source.passages[n] for n in range(start, end)])
+        blocks.append(block)
+        new.append((key, block.to_bytes()))
+    if source.memo is not None and new:
+        source.memo.put_many("terms", new)
+    return blocks
+
+
+def _document_spans(rows: Sequence[Row]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for n in range(1, len(rows) + 1):
+        if n == len(rows) or rows[n].document_id != rows[start].document_id:
+            spans.append((start, n))
+            start = n
+    return spans
+
+
+def _block_key(passage_keys: Sequence[bytes]) -> bytes:
+    digest = hashlib.sha256(f"term counts {PASSAGE_FORMAT}\n".encode())
+    for key in passage_keys:
+        digest.update(key)
+    return digest.digest()
 
 
 register(Lexical())

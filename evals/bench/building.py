@@ -40,7 +40,7 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
     manifest = stored.manifest
     return {
         "size": size,
-        **describe(stored.rows),
+        **describe(stored),
         "real_embeddings": real or size == "seed",
         "backend": settings.backend,
         "faiss_index": manifest.signals["dense"]["faiss_index"],

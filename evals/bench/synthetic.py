@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.corpus.loader import Corpus, Document
-from assistant.corpus.models import DocumentMeta, Row
+from assistant.corpus.models import DocumentMeta
 from assistant.embedding import Embedder
 from assistant.embedding.embedder import ModelIdentity, Progress
 from assistant.index import build_index
@@ -231,10 +231,10 @@ def seed_passage_vectors(seed: Corpus, model: Embedder) -> FloatArray:
     return model.embed_passages([passage_text(row) for row in seed.rows])
 
 
-def describe(rows: Sequence[Row]) -> dict[str, int]:
+def describe(index: StoredIndex) -> dict[str, int]:
     """Counts of rows, documents and vendors (for the report)."""
     return {
-        "rows": len(rows),
-        "documents": len({row.document_id for row in rows}),
-        "vendors": len({row.vendor_id for row in rows}),
+        "rows": len(index.rows),
+        "documents": len(index.documents),
+        "vendors": len({meta.vendor_id for meta in index.documents.values()}),
     }
