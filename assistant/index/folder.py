@@ -66,10 +66,13 @@ class StoredIndex:
 
 def read_manifest(index_dir: Path) -> IndexManifest | None:
     """The manifest of the current index in ``index_dir``, or None when there is no index there."""
-    version = versions.current(index_dir)
-    if version is None or not (version / MANIFEST).is_file():
-        return None
-    return _manifest(version)
+    for _ in range(5):  # a build may switch to a new version and retire this one meanwhile
+        version = versions.current(index_dir)
+        if version is None:
+            return None
+        if (version / MANIFEST).is_file() or versions.current(index_dir) == version:
+            return _manifest(version)
+    raise IndexStaleError(f"the index in {index_dir} kept changing while it was opened; try again")
 
 
 def _manifest(version: Path) -> IndexManifest:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
@@ -171,9 +172,14 @@ class RowStore:
 
     def _parse(self, position: int) -> Row:
         start, end = int(self._offsets[position]), int(self._offsets[position + 1])
-        row = Row.model_validate_json(self._data[start:end])
+        try:
+            row = Row.model_validate_json(self._data[start:end])
+        except ValidationError:
+            raise IndexStaleError(f"row {position} of {ROWS} is unreadable; rebuild the index") from None
         if row.id != self.id_of(position):
-            raise IndexStaleError(f"row {position} of {ROWS} is {row.id}, not {self.id_of(position)}; rebuild the index")
+            raise IndexStaleError(
+                f"row {position} of {ROWS} is {row.id}, not {self.id_of(position)}; rebuild the index"
+            )
         return row
 
     def id_of(self, position: int) -> str:

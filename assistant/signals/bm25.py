@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from assistant.errors import IndexStaleError
+
 _WORD = re.compile(r"[a-z]+|[0-9]+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3\u3131-\u318e]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3\u3131-\u318e]")
 # English function words; CJK particles fall out through their low IDF.
@@ -221,7 +223,13 @@ class BM25:
 
 
 def _checked(matrix: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
-    """``matrix`` (rows sliced from a saved index), once its column indices are known to be in range."""
+    """``matrix`` (rows sliced from a saved index), once its column indices are known to be in range.
+
+    The saved arrays were checked against the manifest's hashes; this guards against a manifest rewritten
+    to vouch for broken ones, whose indices scipy would follow out of bounds.
+    """
     if matrix.nnz and (matrix.indices.min() < 0 or matrix.indices.max() >= columns):
-        raise ValueError("the lexical index refers to a column outside its matrix")
+        raise IndexStaleError(
+            "the lexical index refers to a column outside its matrix; rebuild it with 'assistant build'"
+        )
     return matrix
