@@ -60,17 +60,13 @@ def current_first(
     """
     by_position = {hit.position: Placed(hit) for hit in hits}
     for hit in sorted(hits, key=lambda h: (-h.score, h.position)):
-        newer = [link for link in links.newer(row_id(hit.position)) if link.differs]
-        newer = [link for link in newer if in_scope(position(link.row))]
+        differing = [(link, position(link.row)) for link in links.newer(row_id(hit.position)) if link.differs]
+        newer = [(link, at) for link, at in differing if in_scope(at)]
         if not newer:
             continue
-        best = max(
-            newer,
-            key=lambda link: (
-                by_position[position(link.row)].hit.score if position(link.row) in by_position else -math.inf
-            ),
+        best, target = max(
+            newer, key=lambda found: by_position[found[1]].hit.score if found[1] in by_position else -math.inf
         )
-        target = position(best.row)
         by_position[hit.position] = replace(by_position[hit.position], outdated_by=best.row)
         present = by_position.get(target)
         if present is None or present.hit.score <= hit.score:

@@ -7,6 +7,7 @@ positions) and ``links.kinds.npy`` (relation and whether the rows differ, one by
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.corpus.links import RELATIONS, Link, Links, relation
+from assistant.corpus.links import RELATIONS, Link, Links
 from assistant.corpus.models import Row
 from assistant.index.rowstore import RowStore
 
@@ -23,6 +24,7 @@ TARGETS = "links.targets.npy"
 KINDS = "links.kinds.npy"
 SUPERSEDED = "links.superseded.json"
 FILES = (OFFSETS, TARGETS, KINDS, SUPERSEDED)
+_NEWER = RELATIONS.index("newer")
 
 
 def write_links(folder: Path, links: Links, rows: Sequence[Row]) -> None:
@@ -78,9 +80,10 @@ class StoredLinks:
         if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
             raise ValueError("the link offsets are not in order")
         self._rows = rows
-        self._offsets = offsets
-        self._targets = targets
-        self._kinds = kinds
+        # Plain views of the memory maps: numpy's memmap class indexes an element ten times slower.
+        self._offsets = offsets.view(np.ndarray)
+        self._targets = targets.view(np.ndarray)
+        self._kinds = kinds.view(np.ndarray)
         self._superseded = superseded
 
     @classmethod
@@ -100,15 +103,27 @@ class StoredLinks:
             position = self._rows.position_of(row_id)
         except KeyError:
             return ()
-        start, end = int(self._offsets[position]), int(self._offsets[position + 1])
-        return tuple(
-            Link(self._rows.id_of(int(target)), relation(RELATIONS[int(kind) // 2]), bool(kind % 2))
-            for target, kind in zip(self._targets[start:end].tolist(), self._kinds[start:end].tolist(), strict=True)
-        )
+        return self._links(position, None)
 
     def newer(self, row_id: str) -> list[Link]:
         """The same item in newer documents."""
-        return [link for link in self.of(row_id) if link.relation == "newer"]
+        try:
+            position = self._rows.position_of(row_id)
+        except KeyError:
+            return []
+        return list(self._links(position, _NEWER))
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one store per index, kept while it is served
+    def _links(self, position: int, relation: int | None) -> tuple[Link, ...]:
+        start, end = int(self._offsets[position]), int(self._offsets[position + 1])
+        if start == end:
+            return ()
+        id_of = self._rows.id_of
+        return tuple(
+            Link(id_of(target), RELATIONS[kind >> 1], bool(kind & 1))
+            for target, kind in zip(self._targets[start:end].tolist(), self._kinds[start:end].tolist(), strict=True)
+            if relation is None or kind >> 1 == relation
+        )
 
     def superseded_by(self, document_id: str) -> tuple[str, ...]:
         return self._superseded.get(document_id, ())
