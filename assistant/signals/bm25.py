@@ -122,30 +122,37 @@ class BM25:
 
     @classmethod
     def from_counts(cls, blocks: Sequence[TermCounts], k1: float = 1.2, b: float = 0.75) -> BM25:
-        """The index of the passages whose term counts ``blocks`` hold, in order (as if built from their texts)."""
+        """The index of the passages whose term counts ``blocks`` hold, in order (as if built from their texts).
+
+        Terms are numbered in the order they first occur, and the weights are computed per posting in float64
+        and kept in float32, exactly as `BM25(texts)` does; the arrays are built document-major first (at a
+        million rows, some 40 million postings: each extra copy costs hundreds of megabytes).
+        """
         vocabulary: dict[str, int] = {}
-        parts_indices, parts_counts, lengths = [], [], []
+        indices, counts, lengths = [], [], []
         for block in blocks:
-            remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in block.terms], dtype=np.int64)
-            parts_indices.append(remap[block.indices])
-            parts_counts.append(block.counts)
+            remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in block.terms], dtype=np.int32)
+            indices.append(remap[block.indices])
+            counts.append(block.counts.astype(np.int32))
             lengths.append(np.diff(block.indptr))
-        count = sum(len(part) for part in lengths)
-        terms_of = np.concatenate(parts_indices) if parts_indices else np.zeros(0, dtype=np.int64)
-        values = np.concatenate(parts_counts).astype(np.float64) if parts_counts else np.zeros(0)
         per_row = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-        documents_of = np.repeat(np.arange(count, dtype=np.int64), per_row)
-        tf = sparse.csr_matrix((values, (terms_of, documents_of)), shape=(len(vocabulary), count), dtype=np.float64)
-        doc_lengths = np.bincount(documents_of, weights=values, minlength=count)
-        n_docs = max(count, 1)
-        df = np.diff(tf.indptr)
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        count = len(per_row)
+        terms = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32)
+        values = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32)
+        del indices, counts
+        indptr = np.concatenate([[0], np.cumsum(per_row)]).astype(np.int64)
+        row_of = np.repeat(np.arange(count, dtype=np.int32), per_row)
+        doc_lengths = np.bincount(row_of, weights=values, minlength=count)
+        df = np.bincount(terms, minlength=len(vocabulary))
+        idf = np.log(1.0 + (max(count, 1) - df + 0.5) / (df + 0.5))
         average = doc_lengths.mean() if count else 1.0
         norm = k1 * (1.0 - b + b * doc_lengths / max(average, 1e-9))
-        coo = tf.tocoo()
-        weights = coo.data * (k1 + 1.0) / (coo.data + norm[coo.col]) * idf[coo.row]
+        data = values.astype(np.float64)
+        weights = (data * (k1 + 1.0) / (data + norm[row_of]) * idf[terms]).astype(np.float32)
+        del data, row_of, values
+        by_row = sparse.csr_matrix((weights, terms, indptr), shape=(count, len(vocabulary)))
         bm25 = cls.__new__(cls)
-        bm25._matrix = sparse.csr_matrix((weights, (coo.row, coo.col)), shape=tf.shape, dtype=np.float32)
+        bm25._matrix = by_row.T.tocsr()  # term-major, rows of a term in order
         bm25._vocabulary = vocabulary
         bm25.size = count
         return bm25

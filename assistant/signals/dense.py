@@ -24,6 +24,9 @@ from assistant.signals.vectors import VectorIndex
 
 FAISS = "index.faiss"
 MEANS = "language_means.json"
+#: Passages embedded per call (and kept in the memo) at a time. Above the seed corpus's 343 rows, so the
+#: seed's passages are embedded in one call, as before there was a cache.
+_EMBED_BLOCK = 20_000
 
 
 @dataclass
@@ -87,7 +90,11 @@ class Dense:
         query_vectors = dict(zip(sample, found[1:], strict=True))
         means = LanguageMeans.estimate(vectors, languages, query_vectors)
         identity = "\0".join((embedder.fingerprint, embedder.passage_prompt, embedder.query_prompt)).encode()
-        index = VectorIndex.build(means.index_vectors(vectors, languages), memo=source.memo, identity=identity)
+
+        def block(rows: IdArray) -> FloatArray:
+            return means.index_vectors(vectors[rows], [languages[int(n)] for n in rows])
+
+        index = VectorIndex.build_in_blocks(len(vectors), 2 * embedder.dimension, block, source.memo, identity)
         return DenseSignal(index, means)
 
     def load(self, folder: Path, shape: SavedShape) -> DenseSignal:
@@ -151,25 +158,26 @@ class CachedEmbeddings:
             if progress is not None:
                 progress(done + count, total)
 
-        new: list[tuple[bytes, bytes]] = []
         for kind, positions, out, missing in plans:
-            if not missing:
-                continue
-            texts = [self.passages[positions[places[0]]] for places in missing.values()]
-            if kind == "passage":
-                vectors = self.embedder.embed_passages(texts, progress=report)
-            else:
-                vectors = self.embedder.embed_queries(texts)
-            vectors = np.asarray(vectors, dtype=np.float32)
-            if vectors.shape != (len(texts), dimension):
-                raise IndexStaleError(f"the embedder returned shape {vectors.shape} for {len(texts)} {kind} texts")
-            for (key, places), vector in zip(missing.items(), vectors, strict=True):
-                out[places] = vector
-                new.append((key, vector.tobytes()))
-            done += len(missing)
-            report(0, total)
-        if self.memo is not None and new:
-            self.memo.put_many("vector", new)
+            items = list(missing.items())
+            # In blocks: at a million rows, the vectors of one call and their bytes for the memo take gigabytes.
+            for start in range(0, len(items), _EMBED_BLOCK):
+                chunk = items[start : start + _EMBED_BLOCK]
+                texts = [self.passages[positions[places[0]]] for _, places in chunk]
+                if kind == "passage":
+                    vectors = self.embedder.embed_passages(texts, progress=report)
+                else:
+                    vectors = self.embedder.embed_queries(texts)
+                vectors = np.asarray(vectors, dtype=np.float32)
+                if vectors.shape != (len(texts), dimension):
+                    raise IndexStaleError(f"the embedder returned shape {vectors.shape} for {len(texts)} {kind} texts")
+                for (_, places), vector in zip(chunk, vectors, strict=True):
+                    out[places] = vector
+                if self.memo is not None:
+                    kept = [(key, vector.tobytes()) for (key, _), vector in zip(chunk, vectors, strict=True)]
+                    self.memo.put_many("vector", kept)
+                done += len(chunk)
+                report(0, total)
         return [out for _, _, out, _ in plans]
 
 

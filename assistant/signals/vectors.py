@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,29 @@ class VectorIndex:
         which names where the vectors come from: model, prompts) and reused while the list count stays."""
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
-        count, dimension = vectors.shape
+        return cls.build_in_blocks(len(vectors), vectors.shape[1], lambda rows: vectors[rows], memo, identity)
+
+    @classmethod
+    def build_in_blocks(
+        cls,
+        count: int,
+        dimension: int,
+        block: Callable[[IdArray], FloatArray],
+        memo: Memo | None = None,
+        identity: bytes = b"",
+    ) -> VectorIndex:
+        """`build` over ``count`` vectors that ``block(positions)`` makes a block at a time (at a million rows,
+        all of them at once would take gigabytes more than the index itself)."""
         if count > EXACT_SEARCH_MAX_ROWS:
-            index: Any = _trained_ivf(vectors, memo, identity)
+            index: Any = _trained_ivf(count, dimension, block, memo, identity)
         else:
             index = faiss.IndexFlatIP(dimension)
         for start in range(0, count, _ADD_BLOCK):
-            index.add(np.ascontiguousarray(vectors[start : start + _ADD_BLOCK], dtype=np.float32))
+            rows = np.arange(start, min(start + _ADD_BLOCK, count), dtype=np.int64)
+            vectors = np.ascontiguousarray(block(rows), dtype=np.float32)
+            if vectors.shape != (len(rows), dimension):
+                raise ValueError(f"a block of {len(rows)} vectors has shape {vectors.shape}, not (n, {dimension})")
+            index.add(vectors)
         return cls(index)
 
     @property
@@ -197,9 +214,10 @@ def check_file(path: Path, rows: int, dimension: int) -> None:
         )
 
 
-def _trained_ivf(vectors: FloatArray, memo: Memo | None, identity: bytes) -> Any:
+def _trained_ivf(
+    count: int, dimension: int, block: Callable[[IdArray], FloatArray], memo: Memo | None, identity: bytes
+) -> Any:
     """An empty IVF index (float16 vectors) with its lists trained, from ``memo`` when it holds one."""
-    count, dimension = vectors.shape
     lists = ivf_lists(count)
     recipe = f"ivf-sq-fp16 d={dimension} lists={lists} iterations={IVF_TRAIN_ITERATIONS} rows/list="
     key = hashlib.sha256(identity + b"\0" + (recipe + str(IVF_TRAIN_ROWS_PER_LIST)).encode()).digest()
@@ -217,7 +235,7 @@ def _trained_ivf(vectors: FloatArray, memo: Memo | None, identity: bytes) -> Any
     index.cp.niter = IVF_TRAIN_ITERATIONS
     sample = min(count, IVF_TRAIN_ROWS_PER_LIST * lists)
     rows = np.sort(np.random.default_rng(0).choice(count, size=sample, replace=False))
-    index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+    index.train(np.ascontiguousarray(block(rows), dtype=np.float32))
     if memo is not None:
         memo.put_many("ivf", [(key, faiss.serialize_index(index).tobytes())])
     return index

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import psutil
 
 from assistant.corpus import load_corpus
@@ -29,7 +31,7 @@ from assistant.memo import Memo
 from assistant.passages import passage_text
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
-from evals.bench.recall import dense_signal, recall_at_10, unscoped_queries
+from evals.bench.recall import FloatArray, dense_signal, recall_at_10, unscoped_queries
 from evals.bench.synthetic import build_synthetic, describe, seed_passage_vectors
 
 #: Questions the recall is measured with (as in the serving benchmark).
@@ -92,9 +94,14 @@ def _recall(
     settings: Settings, rows: list[Row], fixed: Embedder, model: Embedder, stored: StoredIndex
 ) -> dict[str, float]:
     """Recall@10 of the built index against exact search over the float32 vectors it was built from."""
-    plain = fixed.embed_passages([passage_text(r) for r in rows])
-    original = dense_signal(stored).means.index_vectors(plain, [r.language for r in rows])
-    del plain
+    means = dense_signal(stored).means
+
+    def original(positions: npt.NDArray[np.int64]) -> FloatArray:
+        chosen = [rows[int(n)] for n in np.atleast_1d(positions)]
+        plain = fixed.embed_passages([passage_text(row) for row in chosen])
+        vectors = means.index_vectors(plain, [row.language for row in chosen])
+        return vectors if np.ndim(positions) else vectors[0]
+
     queries = unscoped_queries(Assistant(settings, model, stored), QUESTIONS)
     return recall_at_10(stored, original, queries)
 

@@ -7,6 +7,8 @@ repeats passages, whose rows share one vector, and any of the tied rows is as ri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -40,12 +42,19 @@ def unscoped_queries(assistant: Assistant, count: int) -> FloatArray:
     return np.vstack(rows).astype(np.float32)
 
 
-def exact_top(vectors: FloatArray, queries: FloatArray, k: int = 10) -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    """The ``k`` best scores and rows of ``vectors`` by inner product with each query (exact, float32)."""
+Block = Callable[[npt.NDArray[np.int64]], FloatArray]
+
+
+def exact_top(
+    count: int, block_of: Block, queries: FloatArray, k: int = 10
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """The ``k`` best scores and rows by inner product with each query (exact, float32) among ``count`` vectors
+    that ``block_of(rows)`` gives a block at a time."""
     best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     best_ids = np.zeros((len(queries), 0), dtype=np.int64)
-    for start in range(0, len(vectors), _BLOCK):
-        block = np.ascontiguousarray(vectors[start : start + _BLOCK], dtype=np.float32)
+    for start in range(0, count, _BLOCK):
+        rows = np.arange(start, min(start + _BLOCK, count), dtype=np.int64)
+        block = np.ascontiguousarray(block_of(rows), dtype=np.float32)
         scores = np.hstack([best_scores, queries @ block.T])
         ids = np.hstack([best_ids, np.broadcast_to(np.arange(start, start + len(block)), (len(queries), len(block)))])
         keep = np.argsort(-scores, axis=1, kind="stable")[:, :k]
@@ -54,12 +63,13 @@ def exact_top(vectors: FloatArray, queries: FloatArray, k: int = 10) -> tuple[Fl
     return best_scores, best_ids
 
 
-def recall_at_10(index: StoredIndex, original: FloatArray, queries: FloatArray) -> dict[str, float]:
-    """Recall@10 of the index's search against exact search over ``original`` (the float32 vectors it was built
-    from), by ids and by scores (see the module docstring)."""
-    scores, truth = exact_top(original, queries)
+def recall_at_10(index: StoredIndex, block_of: Block, queries: FloatArray) -> dict[str, float]:
+    """Recall@10 of the index's search against exact search over the vectors ``block_of`` gives (the float32
+    vectors the index was built from, or its own), by ids and by scores (see the module docstring)."""
+    count = dense_signal(index).vectors.size
+    scores, truth = exact_top(count, block_of, queries)
     found = dense_signal(index).vectors.search(queries, 10)[1]
     by_ids = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
-    true_scores = np.array([original[f] @ q for f, q in zip(found, queries, strict=True)])
+    true_scores = np.array([block_of(f) @ q for f, q in zip(found, queries, strict=True)])
     by_scores = np.mean(true_scores >= scores[:, -1:] - 1e-6)
     return {"by_ids": round(float(by_ids), 4), "by_scores": round(float(by_scores), 4)}

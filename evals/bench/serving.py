@@ -248,14 +248,12 @@ def measure(
 
 def dense_recall(vectors: VectorIndex, queries: list[FloatArray], k: int = 10) -> dict[str, float]:
     """Recall@k of unscoped searches in an approximate index against exact search over the same (stored)
-    vectors, by ids and by scores (`evals.bench.recall`). Decodes every vector, so call it after measuring memory.
-    """
-    stored = vectors.reconstruct(np.arange(vectors.size, dtype=np.int64))
+    vectors, by ids and by scores (`evals.bench.recall`). Decodes every vector (a block at a time)."""
     stacked = np.vstack(queries)
-    scores, truth = exact_top(stored, stacked, k)
+    scores, truth = exact_top(vectors.size, vectors.reconstruct, stacked, k)
     found = [vectors.search(query, k)[1][0] for query in queries]
     by_ids = np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)])
-    true_scores = np.array([stored[f] @ q for f, q in zip(found, stacked, strict=True)])
+    true_scores = np.array([vectors.reconstruct(f) @ q for f, q in zip(found, stacked, strict=True)])
     by_scores = np.mean(true_scores >= scores[:, -1:] - 1e-6)
     return {"by_ids": round(float(by_ids), 4), "by_scores": round(float(by_scores), 4)}
 

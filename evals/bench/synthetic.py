@@ -20,7 +20,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +146,10 @@ def mixed_vectors(seed_vectors: FloatArray, sources: npt.NDArray[np.int64], rng_
     return out
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
 class FixedEmbedder(ModelIdentity):
     """An `Embedder` that returns given vectors for given passages and embeds questions with the model.
 
@@ -153,7 +157,7 @@ class FixedEmbedder(ModelIdentity):
     question-side language means) stays real. A passage that occurs twice gets its first vector.
     """
 
-    def __init__(self, model: Embedder, texts: Sequence[str], passages: FloatArray) -> None:
+    def __init__(self, model: Embedder, texts: Iterable[str], passages: FloatArray) -> None:
         super().__init__(
             name=model.name,
             fingerprint=model.fingerprint,
@@ -163,9 +167,10 @@ class FixedEmbedder(ModelIdentity):
         )
         self._model = model
         self._passages = passages
-        self._position: dict[str, int] = {}
+        # By hash: a million passage texts would double what the build holds in memory.
+        self._position: dict[bytes, int] = {}
         for position, text in enumerate(texts):
-            self._position.setdefault(text, position)
+            self._position.setdefault(_digest(text), position)
 
     def embed_queries(self, texts: Sequence[str]) -> FloatArray:
         return self._model.embed_queries(texts)
@@ -173,12 +178,12 @@ class FixedEmbedder(ModelIdentity):
     def embed_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> FloatArray:
-        unknown = [text for text in texts if text not in self._position]
-        if unknown:
-            raise ValueError(f"no vector for {len(unknown)} passages, e.g. {unknown[0][:80]!r}")
+        positions = [self._position.get(_digest(text), -1) for text in texts]
+        if -1 in positions:
+            raise ValueError(f"no vector for passage {texts[positions.index(-1)][:80]!r}")
         if progress is not None:
             progress(len(texts), len(texts))
-        return self._passages[[self._position[text] for text in texts]]
+        return self._passages[positions]
 
 
 def recipe(size: int, real: bool, fingerprint: str, seed: Corpus) -> dict[str, object]:
@@ -229,7 +234,7 @@ def build_synthetic(
     if not real:
         if seed_vectors is None:
             raise ValueError("mixed vectors need the seed rows' embeddings (seed_vectors)")
-        texts = [passage_text(row) for row in synthetic.corpus.rows]
+        texts = (passage_text(row) for row in synthetic.corpus.rows)
         embedder = FixedEmbedder(model, texts, mixed_vectors(seed_vectors, synthetic.sources))
     if settings.index_dir.exists():
         shutil.rmtree(settings.index_dir)
