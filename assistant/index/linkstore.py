@@ -17,7 +17,9 @@ import numpy.typing as npt
 
 from assistant.corpus.links import RELATIONS, Link, Links
 from assistant.corpus.models import Row
+from assistant.errors import IndexStaleError
 from assistant.index.rowstore import RowStore
+from assistant.memmaps import random_access
 
 OFFSETS = "links.offsets.npy"
 TARGETS = "links.targets.npy"
@@ -75,10 +77,8 @@ class StoredLinks:
     ) -> None:
         if offsets.shape != (len(rows) + 1,) or targets.shape != kinds.shape or offsets[-1] != len(targets):
             raise ValueError("the link arrays disagree with each other or with the rows")
-        if len(targets) and (targets.min() < 0 or targets.max() >= len(rows) or kinds.max() >= 2 * len(RELATIONS)):
-            raise ValueError("a link points outside the rows or has an unknown kind")
-        if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
-            raise ValueError("the link offsets are not in order")
+        if offsets[0] != 0:
+            raise ValueError("the link offsets do not start at 0")
         self._rows = rows
         # Plain views of the memory maps: numpy's memmap class indexes an element ten times slower.
         self._offsets = offsets.view(np.ndarray)
@@ -92,6 +92,7 @@ class StoredLinks:
         for name, array in zip((OFFSETS, TARGETS, KINDS), arrays, strict=True):
             if array.ndim != 1 or array.dtype.kind not in "iu":
                 raise ValueError(f"{name} holds {array.dtype} of shape {array.shape}, not a list of integers")
+            random_access(array)
         raw = json.loads((folder / SUPERSEDED).read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
             raise ValueError(f"{SUPERSEDED} is not a mapping of document ids to lists")
@@ -118,10 +119,16 @@ class StoredLinks:
         start, end = int(self._offsets[position]), int(self._offsets[position + 1])
         if start == end:
             return ()
+        targets, kinds = self._targets[start:end].tolist(), self._kinds[start:end].tolist()
+        # Checked here, per row read, rather than over the whole arrays when opening (which would read them all).
+        if not 0 <= start < end <= len(self._targets) or not all(0 <= t < len(self._rows) for t in targets):
+            raise IndexStaleError(f"the links of row {position} point outside the index; rebuild it")
+        if any(kind >= 2 * len(RELATIONS) for kind in kinds):
+            raise IndexStaleError(f"a link of row {position} has an unknown kind; rebuild the index")
         id_of = self._rows.id_of
         return tuple(
             Link(id_of(target), RELATIONS[kind >> 1], bool(kind & 1))
-            for target, kind in zip(self._targets[start:end].tolist(), self._kinds[start:end].tolist(), strict=True)
+            for target, kind in zip(targets, kinds, strict=True)
             if relation is None or kind >> 1 == relation
         )
 

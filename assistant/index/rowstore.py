@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
+from assistant.memmaps import random_access
 
 ROWS = "rows.jsonl"
 OFFSETS = "rows.offsets.npy"
@@ -126,8 +127,8 @@ class RowStore:
             raise ValueError(f"the row arrays disagree: {count} documents, {len(offsets)} offsets, {len(languages)}")
         if count and (codes.min() < 0 or codes.max() >= len(documents) or np.any(np.diff(codes) < 0)):
             raise ValueError("the rows' document codes are not in document order")
-        if count and (offsets[0] != 0 or offsets[-1] != len(data) or np.any(np.diff(offsets) <= 0)):
-            raise ValueError("the row offsets do not cover rows.jsonl line by line")
+        if count and (offsets[0] != 0 or offsets[-1] != len(data)):
+            raise ValueError("the row offsets do not cover rows.jsonl")
         self._data = data
         # Plain views of the memory maps: numpy's memmap class indexes an element ten times slower.
         self._offsets = offsets.view(np.ndarray)
@@ -157,6 +158,9 @@ class RowStore:
         with (folder / ROWS).open("rb") as handle:
             if (folder / ROWS).stat().st_size:
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                data.madvise(mmap.MADV_RANDOM)
+        for array in (offsets, codes):
+            random_access(array)
         return cls(data, offsets, codes, languages, documents)
 
     def __len__(self) -> int:
@@ -174,6 +178,8 @@ class RowStore:
 
     def _parse(self, position: int) -> Row:
         start, end = int(self._offsets[position]), int(self._offsets[position + 1])
+        if not 0 <= start < end <= len(self._data):
+            raise IndexStaleError(f"row {position} of {ROWS} lies outside the file; rebuild the index")
         try:
             row = Row.model_validate_json(self._data[start:end])
         except ValidationError:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from assistant.errors import IndexStaleError
+from assistant.memmaps import random_access
 
 _WORD = re.compile(r"[a-z]+|[0-9]+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3\u3131-\u318e]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3\u3131-\u318e]")
@@ -188,6 +189,8 @@ class BM25:
                 raise ValueError(f"the {layout} arrays of {prefix} have types {indptr.dtype}, {indices.dtype}")
             if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
                 raise ValueError(f"the {layout} row pointers of {prefix} are not in order")
+            for part in (indptr, indices, weights):
+                random_access(part)
             matrices[layout] = sparse.csr_matrix((weights, indices, indptr), shape=shape, copy=False)
         bm25 = cls.__new__(cls)
         bm25._matrix = matrices["terms"]

@@ -28,25 +28,31 @@ SUBSET_SHARE = 4
 
 @dataclass(frozen=True)
 class LexicalRun:
-    """One question's BM25 scores over the allowed rows (or all rows), and the best of them."""
+    """One question's BM25 scores of the rows it scored (in position order; the others score 0), and the best."""
 
-    values: FloatArray  # values[i] scores row i, or row scored[i] when only the allowed rows were scored
-    scored: IdArray | None
+    values: FloatArray  # values[i] scores row scored[i]
+    scored: IdArray  # sorted positions
     best: float
 
     def candidates(self, depth: int) -> IdArray:
+        """The ``depth`` best-scoring rows with a score above 0 (ties broken by position), best first."""
         if self.best <= 0:
             return np.zeros(0, dtype=np.int64)
-        top = np.argpartition(-self.values, min(depth, len(self.values) - 1))[:depth]
-        top = top[self.values[top] > 0]
-        top = top[np.argsort(-self.values[top], kind="stable")]
-        return (top if self.scored is None else self.scored[top]).astype(np.int64)
+        at = np.flatnonzero(self.values > 0)
+        if len(at) > depth:
+            # The depth-th best score, then every row above it and the first rows (by position) at it.
+            kth = np.partition(-self.values[at], depth - 1)[depth - 1]
+            above, level = at[-self.values[at] < kth], at[-self.values[at] == kth]
+            at = np.concatenate([above, level[: depth - len(above)]])
+        order = np.lexsort((self.scored[at], -self.values[at]))
+        return self.scored[at[order]].astype(np.int64)
 
     def scores(self, positions: IdArray) -> ScoreArray:
-        if self.best <= 0:
+        if self.best <= 0 or not len(self.scored):
             return np.zeros(len(positions), dtype=np.float64)
-        at = positions if self.scored is None else np.searchsorted(self.scored, positions)
-        return self.values[at].astype(np.float64) / self.best
+        at = np.minimum(np.searchsorted(self.scored, positions), len(self.scored) - 1)
+        found = np.where(self.scored[at] == positions, self.values[at], 0.0)
+        return found.astype(np.float64) / self.best
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,11 @@ class LexicalSignal:
             permitted = np.zeros(len(values), dtype=bool)
             permitted[allowed] = True
             values = np.where(permitted, values, 0.0).astype(np.float32)
-        return LexicalRun(values, None, float(values.max()) if len(values) else 0.0)
+        # Only the rows that contain a question term are kept: a question over a million rows touches a few
+        # hundred thousand, and choosing candidates among them costs that, not a pass over every row.
+        scored = np.flatnonzero(values).astype(np.int64)
+        found = values[scored]
+        return LexicalRun(found, scored, float(found.max()) if len(found) else 0.0)
 
 
 class Lexical:
