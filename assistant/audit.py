@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.corpus.links import Links
+from assistant.corpus.links import LinkLookup
 from assistant.corpus.models import Row
 
 #: "outdated": a newer document states the row's item otherwise; "disagrees": a row of the same standing
@@ -20,7 +20,7 @@ FindingKind = Literal["outdated", "disagrees"]
 class Finding:
     """One line of the checklist: a row of the audited document and the row that says otherwise.
 
-    >>> from assistant.corpus.links import Link
+    >>> from assistant.corpus.links import Link, Links
     >>> links = Links({"v/old#3": (Link("v/new#3", "newer", True), Link("v/new#4", "newer", False))}, {})
     >>> row = Row(id="v/old#3", vendor="V", vendor_id="v", document_id="v/old", language="ja", kind="bullet",
     ...           source_text="x", line_start=3, line_end=3)
@@ -35,7 +35,7 @@ class Finding:
     other: str
 
 
-def checklist(document_id: str, rows: Iterable[Row], links: Links) -> list[Finding]:
+def checklist(document_id: str, rows: Iterable[Row], links: LinkLookup) -> list[Finding]:
     """The rows of ``document_id`` that are outdated by a newer document or disagree with a row of the same
     version, in document order, each with the row that says otherwise (a pair inside the document once)."""
     mine = sorted((row for row in rows if row.document_id == document_id), key=lambda row: row.number)

@@ -145,7 +145,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     update, close = _progress_bar("embedding rows")
     try:
-        index = build_index(settings, corpus, embedder, progress=update)
+        index = build_index(settings, corpus, embedder, progress=update, force=args.force)
     finally:
         close()
     m = index.manifest

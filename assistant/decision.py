@@ -18,8 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant.corpus.links import Links
-from assistant.corpus.models import Row
+from assistant.corpus.links import LinkLookup
 from assistant.fusion import Hit
 
 #: Rows per vendor shown for the other vendors when no vendor was named or chosen.
@@ -49,7 +48,7 @@ class Decision:
 
 def current_first(
     hits: Sequence[Hit],
-    links: Links,
+    links: LinkLookup,
     row_id: Callable[[int], str],
     position: Callable[[str], int],
     in_scope: Callable[[int], bool],
@@ -61,17 +60,13 @@ def current_first(
     """
     by_position = {hit.position: Placed(hit) for hit in hits}
     for hit in sorted(hits, key=lambda h: (-h.score, h.position)):
-        newer = [link for link in links.newer(row_id(hit.position)) if link.differs]
-        newer = [link for link in newer if in_scope(position(link.row))]
+        differing = [(link, position(link.row)) for link in links.newer(row_id(hit.position)) if link.differs]
+        newer = [(link, at) for link, at in differing if in_scope(at)]
         if not newer:
             continue
-        best = max(
-            newer,
-            key=lambda link: (
-                by_position[position(link.row)].hit.score if position(link.row) in by_position else -math.inf
-            ),
+        best, target = max(
+            newer, key=lambda found: by_position[found[1]].hit.score if found[1] in by_position else -math.inf
         )
-        target = position(best.row)
         by_position[hit.position] = replace(by_position[hit.position], outdated_by=best.row)
         present = by_position.get(target)
         if present is None or present.hit.score <= hit.score:
@@ -82,38 +77,43 @@ def current_first(
 
 def decide(
     placed: Sequence[Placed],
-    links: Links,
-    rows: Callable[[int], Row],
+    links: LinkLookup,
+    row_id: Callable[[int], str],
+    vendor_of: Callable[[int], str],
     position: Callable[[str], int],
     in_scope: Callable[[int], bool],
     *,
     other_vendors: bool,
 ) -> Decision:
-    """The candidate answer, the rows that disagree with it, the outdated rows it replaces, and the rest."""
+    """The candidate answer, the rows that disagree with it, the outdated rows it replaces, and the rest.
+
+    Rows are named by position: ``row_id`` and ``vendor_of`` give a position's id and vendor.
+    """
     current = [p for p in placed if p.outdated_by is None]
     if not current:
         return Decision(candidate=None, rest=list(placed))
     candidate = current[0]
-    top = rows(candidate.hit.position)
-    same_item = {link.row for link in links.of(top.id)}
-    disagreeing = {link.row for link in links.of(top.id) if link.relation == "same_version" and link.differs}
-    disagreeing = {row_id for row_id in disagreeing if in_scope(position(row_id))}
-    by_id = {rows(p.hit.position).id: p for p in placed}
+    top_id = row_id(candidate.hit.position)
+    top_links = links.of(top_id)
+    same_item = {link.row for link in top_links}
+    disagreeing = {link.row for link in top_links if link.relation == "same_version" and link.differs}
+    disagreeing = {other for other in disagreeing if in_scope(position(other))}
+    by_id = {row_id(p.hit.position): p for p in placed}
     conflicting: list[Placed] = []
     if disagreeing:
         conflicting = [candidate] + [
-            by_id.get(row_id) or _unranked(row_id, candidate, position) for row_id in sorted(disagreeing)
+            by_id.get(other) or _unranked(other, candidate, position) for other in sorted(disagreeing)
         ]
     outdated = [
-        p for p in placed if p.outdated_by is not None and (p.outdated_by == top.id or p.outdated_by in same_item)
+        p for p in placed if p.outdated_by is not None and (p.outdated_by == top_id or p.outdated_by in same_item)
     ]
     shown = {p.hit.position for p in [candidate, *conflicting, *outdated]}
     rest = [p for p in placed if p.hit.position not in shown]
     others: list[Placed] = []
     if other_vendors:
-        seen = {top.vendor}
+        seen = {vendor_of(candidate.hit.position)}
         for p in current[1:]:
-            vendor = rows(p.hit.position).vendor
+            vendor = vendor_of(p.hit.position)
             if vendor not in seen and len(others) < OTHER_VENDORS:
                 seen.add(vendor)
                 others.append(p)
@@ -123,7 +123,7 @@ def decide(
         outdated=outdated,
         rest=rest,
         other_vendors=others,
-        features={**features(placed, candidate, same_item, rows), "disagreement": float(bool(conflicting))},
+        features={**features(placed, candidate, same_item, row_id), "disagreement": float(bool(conflicting))},
     )
 
 
@@ -133,14 +133,14 @@ def _unranked(row_id: str, candidate: Placed, position: Callable[[str], int]) ->
 
 
 def features(
-    placed: Sequence[Placed], candidate: Placed, same_item: set[str], rows: Callable[[int], Row]
+    placed: Sequence[Placed], candidate: Placed, same_item: set[str], row_id: Callable[[int], str]
 ) -> dict[str, float]:
     """What the confidence is computed from: how well the first row matches, and how clearly it leads."""
     top = candidate.hit
-    others = [p.hit for p in placed if p.hit.position != top.position and rows(p.hit.position).id not in same_item]
+    others = [p.hit for p in placed if p.hit.position != top.position and row_id(p.hit.position) not in same_item]
     runner_up = others[0].score if others else 0.0
     window = [p for p in placed[:5] if p.hit.position != top.position]
-    support = sum(rows(p.hit.position).id in same_item for p in window)
+    support = sum(row_id(p.hit.position) in same_item for p in window)
     return {
         "score": top.score,
         "dense": 0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.answers import Citation, Match
-from assistant.corpus.links import Links
+from assistant.corpus.links import LinkLookup
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.decision import Placed
 
@@ -13,7 +13,7 @@ from assistant.decision import Placed
 class MatchMaker:
     """Turns ranked rows into `Match`es with their citations and what the links say about them."""
 
-    def __init__(self, rows: Callable[[int], Row], documents: dict[str, DocumentMeta], links: Links) -> None:
+    def __init__(self, rows: Callable[[int], Row], documents: dict[str, DocumentMeta], links: LinkLookup) -> None:
         self._rows = rows
         self._documents = documents
         self._links = links

@@ -6,8 +6,6 @@ import logging
 import math
 import time
 
-import numpy as np
-
 from assistant.answers import AskResult, Citation
 from assistant.calibration import load_calibration
 from assistant.corpus.language import detect_language
@@ -18,6 +16,7 @@ from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.fusion import DEPTH, Hit, fuse, load_fusion
 from assistant.index import StoredIndex, open_index
+from assistant.index.rowstore import RowStore
 from assistant.progress import Progress
 from assistant.results import (
     MatchMaker,
@@ -53,18 +52,12 @@ class Assistant:
         self.settings = settings
         self.embedder = embedder
         self.index = index
-        self.rows: tuple[Row, ...] = index.rows
-        self._by_id = {row.id: position for position, row in enumerate(self.rows)}
+        self.rows: RowStore = index.rows
         self.documents: dict[str, DocumentMeta] = index.documents
         self.names = VendorNames.from_documents(self.documents.values())
         self.subjects = Subjects(
             own_names=[name for meta in self.documents.values() for name in (meta.vendor, meta.vendor_id, meta.product)]
         )
-        vendors = np.array([row.vendor for row in self.rows])
-        languages = np.array([row.language for row in self.rows])
-        self._vendor_rows = {v: np.flatnonzero(vendors == v).astype(np.int64) for v in set(vendors.tolist())}
-        self._language_rows = {lang: np.flatnonzero(languages == lang) for lang in set(languages.tolist())}
-        self._vendor_of = vendors
         types = registered()
         fusion = load_fusion(embedder.name)
         defaults = {name: types[name].weight for name in index.signals}
@@ -82,7 +75,7 @@ class Assistant:
             self.threshold = settings.answer_threshold
         else:
             self.threshold = self.calibration.threshold if self.calibration else 0.0
-        self._matches = MatchMaker(lambda position: self.rows[position], self.documents, index.links)
+        self._matches = MatchMaker(self.rows.__getitem__, self.documents, index.links)
         set_threads(settings.search_threads)
 
     @classmethod
@@ -104,11 +97,11 @@ class Assistant:
 
     @property
     def languages(self) -> list[str]:
-        return sorted(self._language_rows)
+        return self.rows.languages
 
     def row(self, row_id: str) -> Row:
         try:
-            return self.rows[self._by_id[row_id]]
+            return self.rows[self.rows.position_of(row_id)]
         except KeyError:
             raise QuestionError(f"no row {row_id!r} in the index") from None
 
@@ -126,20 +119,12 @@ class Assistant:
         return question_text(question, self.settings.max_question_chars)
 
     def _allowed(self, vendor: str | None, language: str | None) -> IdArray | None:
-        sets = []
-        if vendor is not None:
-            sets.append(self._vendor_rows.get(vendor, np.zeros(0, dtype=np.int64)))
-        if language is not None:
-            if language not in self._language_rows:
-                known = ", ".join(self.languages)
-                raise QuestionError(f"no rows in language {language!r}; the corpus has: {known}")
-            sets.append(self._language_rows[language])
-        if not sets:
+        if language is not None and language not in self.languages:
+            known = ", ".join(self.languages)
+            raise QuestionError(f"no rows in language {language!r}; the corpus has: {known}")
+        if vendor is None and language is None:
             return None
-        allowed = sets[0]
-        for other in sets[1:]:
-            allowed = np.intersect1d(allowed, other)
-        return allowed.astype(np.int64)
+        return self.rows.positions(vendor=vendor, language=language)
 
     def ask(
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
@@ -179,19 +164,20 @@ class Assistant:
         return fuse(runs, self.weights, depth=max(self.depth, 5 * k))
 
     def _decide(self, hits: list[Hit], scope: Scope) -> Decision:
-        links = self.index.links
+        links, rows = self.index.links, self.rows
 
         def in_scope(position: int) -> bool:
-            return scope.vendor is None or self._vendor_of[position] == scope.vendor
+            return scope.vendor is None or rows.vendor_of(position) == scope.vendor
 
-        placed = current_first(hits, links, lambda p: self.rows[p].id, self._by_id.__getitem__, in_scope)
+        placed = current_first(hits, links, rows.id_of, rows.position_of, in_scope)
         return decide(
             placed,
             links,
-            lambda p: self.rows[p],
-            self._by_id.__getitem__,
+            rows.id_of,
+            rows.vendor_of,
+            rows.position_of,
             in_scope,
-            other_vendors=scope.vendor is None and len(self._vendor_rows) > 1,
+            other_vendors=scope.vendor is None and len(rows.vendors) > 1,
         )
 
     def _result(
@@ -232,7 +218,7 @@ class Assistant:
         answer = matches.match(1, candidate) if status == "answered" and candidate is not None else None
         conflicting = []
         if status == "conflict":
-            ids = [self.rows[p.hit.position].id for p in decision.conflicting]
+            ids = [self.rows.id_of(p.hit.position) for p in decision.conflicting]
             conflicting = [
                 matches.match(rank, p, [i for i in ids if i != ids[rank - 1]])
                 for rank, p in enumerate(decision.conflicting, start=1)

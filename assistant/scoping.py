@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -36,13 +37,20 @@ def _uncased_run(alias: str) -> str:
 
 @dataclass(frozen=True)
 class _Alias:
-    """An alias with its compiled patterns and a cheap test that must pass before its pattern can match."""
+    """An alias with its patterns (compiled when first needed) and a cheap test that must pass before its
+    pattern can match. With thousands of vendors, compiling every pattern up front took seconds at start-up."""
 
     alias: str
     vendor: str
-    removal: re.Pattern[str]
-    mention: re.Pattern[str] | None
     required: str  # a substring every text matching `removal` contains ("" when there is none to rely on)
+
+    @property
+    def removal(self) -> re.Pattern[str]:
+        return _patterns(self.alias)[0]
+
+    @property
+    def mention(self) -> re.Pattern[str] | None:
+        return _patterns(self.alias)[1]
 
     @property
     def anchor(self) -> str:
@@ -87,14 +95,18 @@ def _candidates(grams: set[str], buckets: dict[str, list[int]], always: list[int
     return sorted(found)
 
 
-def _compile(alias: str, vendor: str) -> _Alias:
+@functools.cache
+def _patterns(alias: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """The alias's removal pattern, and its mention pattern (None: a plain substring search finds mentions)."""
     if alias.isascii():
         before, after = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
         removal = re.compile(before + re.escape(alias) + _SUFFIX + after, flags=re.IGNORECASE)
-        mention = re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])")
-    else:
-        removal, mention = re.compile(re.escape(alias), flags=re.IGNORECASE), None
-    return _Alias(alias, vendor, removal, mention, _uncased_run(alias))
+        return removal, re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])")
+    return re.compile(re.escape(alias), flags=re.IGNORECASE), None
+
+
+def _compile(alias: str, vendor: str) -> _Alias:
+    return _Alias(alias, vendor, _uncased_run(alias))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ and not when it is an object ("integrate with Slack", "Slackと連携", "Slack�
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -123,6 +124,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@functools.cache
 def _patterns(name: str) -> list[re.Pattern[str]]:
     """Where ``name`` stands as the subject; names are matched as written (LINE, not "line")."""
     escaped = re.escape(_fold(name))
@@ -171,15 +173,16 @@ class Subjects:
         own = {_fold(name) for name in own_names}
         # Longest first, so that "Microsoft Teams" is found before "Teams" and "LINE WORKS" before "LINE".
         kept = sorted((n for n in names if _fold(n) not in own), key=len, reverse=True)
-        self._entries = [(name, _fold(name), _patterns(name)) for name in kept]
+        # A name's patterns are compiled the first time a question contains it (compiling all took a second).
+        self._entries = [(name, _fold(name)) for name in kept]
 
     def unknown_subject(self, question: str) -> str | None:
         """The first listed name the question is about, as listed; None when there is none."""
         text = _fold(question)
-        for name, folded, patterns in self._entries:
+        for name, folded in self._entries:
             if folded not in text:
                 continue
-            if any(pattern.search(text) for pattern in patterns):
+            if any(pattern.search(text) for pattern in _patterns(name)):
                 return name
             at = text.find(folded)
             if (

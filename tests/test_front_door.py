@@ -17,7 +17,7 @@ import pytest
 from assistant.index import stale_reasons
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
-from assistant.signals import BuildInput, IdArray, Query, ScoreArray, Signal, register, unregister
+from assistant.signals import BuildInput, IdArray, Query, SavedShape, ScoreArray, Signal, register, unregister
 
 from conftest import REPO_ROOT
 
@@ -82,7 +82,7 @@ class _Toy:
         marked = frozenset(i for i, text in enumerate(source.passages) if "quarterly" in text)
         return _Marked(marked, len(source.passages))
 
-    def load(self, folder: Path) -> _Marked:
+    def load(self, folder: Path, shape: SavedShape) -> _Marked:
         saved = json.loads((folder / "toy.json").read_text())
         return _Marked(frozenset(saved["marked"]), saved["count"])
 
@@ -103,7 +103,7 @@ def test_a_new_signal_is_one_registration_and_changes_the_ranking(hashing_settin
     question = "How long are backups kept?"
     with_toy = Assistant.load(hashing_settings)
     assert list(with_toy.index.manifest.signals) == ["dense", "lexical", "concepts", "toy"]
-    assert (hashing_settings.index_dir / "toy.json").is_file()
+    assert (with_toy.index.path / "toy.json").is_file()
     first = with_toy.ask(question, vendor="Acme", k=3)
     top = first.answer or first.alternatives[0]
     assert top.row_id == "acme/faq#4"  # the quarterly restore row, lifted by the toy signal

@@ -90,7 +90,7 @@ def test_bm25_over_concepts_finds_the_row_in_another_language() -> None:
 def test_the_concepts_signal_is_built_saved_and_scores_across_languages(hashing_settings: Settings) -> None:
     assistant = Assistant.load(hashing_settings)
     assert "concepts" in assistant.index.signals
-    assert (hashing_settings.index_dir / "concepts.npz").is_file()
+    assert (assistant.index.path / "concepts.terms.weights.npy").is_file()
     signal = assistant.index.signals["concepts"]
     query = Query(text="SSO를 지원합니까?", vector=np.zeros((1, 256), np.float32), language="ko")
     run = signal.run(query, None)

@@ -14,7 +14,7 @@ from assistant.corpus.models import Row
 from assistant.retrieval import Assistant
 from assistant.scoping import VendorNames
 from assistant.settings import Settings
-from assistant.signals.bm25 import BM25, tokenize
+from assistant.signals.bm25 import BM25, TermCounts, tokenize
 from assistant.signals.language_means import LanguageMeans, query_sample
 
 from conftest import WriteCorpus
@@ -51,13 +51,24 @@ def test_bm25_prefers_rare_matching_terms_and_round_trips(tmp_path: Path) -> Non
     assert scores[2] == 0.0
     assert bm25.scores("バックアップは何世代?").argmax() == 3
     assert not bm25.scores("zebra").any()
-    bm25.save(tmp_path / "m.npz", tmp_path / "v.json")
-    again = BM25.load(tmp_path / "m.npz", tmp_path / "v.json")
+    bm25.save(tmp_path, "lexical", tmp_path / "v.json")
+    again = BM25.load(tmp_path, "lexical", tmp_path / "v.json", size=4)
     assert np.allclose(again.scores("SAML backups"), bm25.scores("SAML backups"))
     rows = np.array([3, 0, 2], dtype=np.int64)
     for query in ("SAML backups", "バックアップは何世代?", "zebra", ""):
         np.testing.assert_allclose(again.scores_of(query, rows), bm25.scores(query)[rows], rtol=1e-6)
     assert bm25.scores_of("backups", np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_bm25_from_counts_document_by_document_is_the_index_of_all_passages() -> None:
+    passages = ["backups are encrypted", "backups run nightly", "single sign-on with SAML", "7世代のバックアップ"]
+    whole = BM25(passages)
+    pieces = BM25.from_counts(
+        [TermCounts.of(passages[:1]), TermCounts.from_bytes(TermCounts.of(passages[1:]).to_bytes())]
+    )
+    assert pieces._vocabulary == whole._vocabulary
+    assert (pieces._matrix != whole._matrix).nnz == 0
+    assert pieces.scores("SAML backups").tolist() == whole.scores("SAML backups").tolist()
 
 
 def test_language_means_remove_the_language_direction() -> None:

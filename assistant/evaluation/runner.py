@@ -22,8 +22,12 @@ DECISION_ROWS = (*DECISION_KINDS, "plain answerable", "plain unanswerable")
 class Asker(Protocol):
     """What the evaluation needs from the assistant."""
 
-    rows: tuple[Row, ...]
     threshold: float
+
+    @property
+    def rows(self) -> Iterable[Row]:
+        """Every indexed row (read once per evaluation)."""
+        ...
 
     def ask(
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
@@ -133,7 +137,7 @@ def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row
     # The rows as shown, best first: the answer (or the disagreeing rows), then the rest.
     matches = ([result.answer] if result.answer else result.conflicting) + result.alternatives
     flags = [question.is_relevant(m.row_id, m.source_text) for m in matches]
-    n_relevant = sum(question.is_relevant(r.id, r.source_text) for r in asker.rows)
+    n_relevant = sum(question.is_relevant(r.id, r.source_text) for r in rows_by_id.values())
     first = next((i + 1 for i, flag in enumerate(flags) if flag), None)
     top = matches[0].answer_text().replace("\n", " / ")[:200] if matches else ""
     return Outcome(

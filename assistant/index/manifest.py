@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.corpus.models import Row
+from assistant.index.integrity import FileStamp
 
 #: Bump when the folder layout or the manifest's meaning changes.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 
 
 class DocumentStamp(BaseModel):
@@ -40,24 +37,17 @@ class IndexManifest(BaseModel):
     #: The ranking signals the index holds, by name, with what each records about itself (kind, parameters).
     signals: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
     rows: int
-    rows_sha256: str  # hash of every row and its passage text: any parser or corpus change shows here
+    #: SHA-256 of rows.jsonl: every row as read from the corpus, so any parser or corpus change shows here, and
+    #: rows edited in the index folder never match it.
+    rows_sha256: str
     corpus_metadata_sha256: str
     documents: dict[str, DocumentStamp] = Field(default_factory=dict)
     skipped: dict[str, str] = Field(default_factory=dict)  # documents that failed to load, and why
     versions: dict[str, str] = Field(default_factory=dict)
     built_at: dt.datetime
     build_seconds: float
-
-
-def rows_digest(rows: Sequence[Row], passages: Sequence[str]) -> str:
-    """A stable hash of the rows and the text they are embedded as."""
-    digest = hashlib.sha256()
-    for row, passage in zip(rows, passages, strict=True):
-        digest.update(json.dumps(row.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode())
-        digest.update(b"\x00")
-        digest.update(passage.encode())
-        digest.update(b"\x01")
-    return digest.hexdigest()
+    #: Every other file of the index folder: its size and hash, checked when the index is opened.
+    files: dict[str, FileStamp] = Field(default_factory=dict)
 
 
 def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:

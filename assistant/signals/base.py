@@ -9,6 +9,7 @@ weighted scores of every signal. Adding a signal is one module that defines a `S
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from assistant.corpus.models import Row
 from assistant.embedding import Embedder
+from assistant.memo import Memo
 from assistant.progress import Progress
 
 FloatArray = npt.NDArray[np.float32]
@@ -29,12 +31,34 @@ ScoreArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class BuildInput:
-    """What a signal is built from: the rows in index order, the text each is embedded as, and the model."""
+    """What a signal is built from: the rows in index order, the text each is embedded as, and the model.
+
+    ``passage_keys`` are the SHA-256 of each passage; with a ``memo``, a signal keeps what it computes under
+    them for the next build, and looks up a passage's text only when it has nothing for it (``passages`` may
+    compute texts as they are asked for).
+    """
 
     rows: Sequence[Row]
     passages: Sequence[str]
     embedder: Embedder
     progress: Progress | None = None
+    memo: Memo | None = None
+    passage_keys: Sequence[bytes] = ()
+
+    def __post_init__(self) -> None:
+        if not self.passage_keys:
+            keys = [hashlib.sha256(text.encode()).digest() for text in self.passages]
+            object.__setattr__(self, "passage_keys", keys)
+        if not len(self.rows) == len(self.passages) == len(self.passage_keys):
+            raise ValueError("a build needs one passage and one passage key per row")
+
+
+@dataclass(frozen=True)
+class SavedShape:
+    """What the manifest says a saved index holds: a signal checks its files against it before reading them."""
+
+    rows: int
+    dimension: int  # of the model's embeddings
 
 
 @dataclass(frozen=True)
@@ -84,7 +108,9 @@ class SignalType(Protocol):
 
     def build(self, source: BuildInput) -> Signal: ...
 
-    def load(self, folder: Path) -> Signal: ...
+    def load(self, folder: Path, shape: SavedShape) -> Signal:
+        """The signal saved in ``folder``; any exception means its files are damaged."""
+        ...
 
     def describe(self, signal: Signal) -> dict[str, str | int | float]:
         """What the manifest records about a built signal (its kind, sizes, parameters)."""

@@ -12,11 +12,11 @@ import hashlib
 from pathlib import Path
 
 from assistant.glossary import GLOSSARY, default_glossary
-from assistant.signals.base import BuildInput, Signal, register
-from assistant.signals.bm25 import BM25
-from assistant.signals.lexical import LexicalSignal
+from assistant.signals.base import BuildInput, SavedShape, Signal, register
+from assistant.signals.bm25 import BM25, saved_files
+from assistant.signals.lexical import LexicalSignal, term_counts
 
-MATRIX = "concepts.npz"
+PREFIX = "concepts"
 VOCABULARY = "concepts_vocabulary.json"
 #: BM25 parameters. Concept bags are short and a long row is not less about a concept it names,
 #: so length normalisation is weak (b 0.3, chosen on the dev split; 0.75 ranked 2 % fewer first rows right).
@@ -33,7 +33,7 @@ class Concepts:
 
     name = "concepts"
     weight = 0.2
-    files: tuple[str, ...] = (MATRIX, VOCABULARY)
+    files: tuple[str, ...] = (*saved_files(PREFIX), VOCABULARY)
 
     @property
     def version(self) -> str:
@@ -41,10 +41,13 @@ class Concepts:
         return hashlib.sha256(GLOSSARY.read_bytes()).hexdigest()[:16]
 
     def build(self, source: BuildInput) -> LexicalSignal:
-        return LexicalSignal(BM25(source.passages, k1=K1, b=B, tokenizer=_concepts), MATRIX, VOCABULARY)
+        # The memo kind names the glossary: counts made with another glossary are not reused.
+        counts = term_counts(source, _concepts, kind=f"concepts {self.version}")
+        return LexicalSignal(BM25.from_counts(counts, k1=K1, b=B, tokenizer=_concepts), PREFIX, VOCABULARY)
 
-    def load(self, folder: Path) -> LexicalSignal:
-        return LexicalSignal(BM25.load(folder / MATRIX, folder / VOCABULARY, tokenizer=_concepts), MATRIX, VOCABULARY)
+    def load(self, folder: Path, shape: SavedShape) -> LexicalSignal:
+        bm25 = BM25.load(folder, PREFIX, folder / VOCABULARY, shape.rows, tokenizer=_concepts)
+        return LexicalSignal(bm25, PREFIX, VOCABULARY)
 
     def describe(self, signal: Signal) -> dict[str, str | int | float]:
         return {

@@ -22,7 +22,9 @@ from evals.bench.report import table
 from evals.bench.synthetic import cached, recipe
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("build", "serve", "threads", "embeddings", "cold")
+PARTS = ("build", "serve", "threads", "embeddings", "cold", "incremental", "readers")
+#: The size whose incremental builds are measured (when it is among the sizes).
+INCREMENTAL_SIZE = "100000"
 #: (Settings.threads, Settings.search_threads) compared by the "threads" part; 0 means all cores.
 THREAD_SETTINGS = (("0", "1"), ("1", "1"), ("0", "0"))
 
@@ -52,6 +54,11 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def _cache(work: Path, size: str) -> Path | None:
+    """The build cache a size is built with (kept for the incremental part); none at 10^6 (1.6 GB of vectors)."""
+    return None if size not in ("seed", "10000", INCREMENTAL_SIZE) else work / f"cache-{size}.sqlite3"
+
+
 def _index_is_cached(index_dir: Path, size: int, backend: str) -> bool:
     """Whether a synthetic index of ``size`` with mixed vectors is already built for the current model."""
     from assistant.corpus import load_corpus
@@ -61,6 +68,38 @@ def _index_is_cached(index_dir: Path, size: int, backend: str) -> bool:
     settings = Settings.from_env(backend=backend)
     fingerprint = ensure_converted(settings.cache_dir).fingerprint  # the same for both backends
     return cached(index_dir, recipe(size, False, fingerprint, load_corpus(settings.corpus_dir)))
+
+
+def _build(args: argparse.Namespace, size: str, skip: set[str], common: list[str]) -> dict[str, Any] | None:
+    """Build the index of ``size`` in a worker, unless an index built the same way is there to reuse."""
+    index_dir = args.work / f"index-{size}"
+    real = size in ("seed", "10000") or int(size) <= 10_000
+    cache = _cache(args.work, size)
+    cached = not real and _index_is_cached(index_dir, int(size), args.backend)
+    if cached and not args.rebuild and (cache is None or cache.is_file()):
+        print(f"  reusing {index_dir} (--rebuild to build it again)", file=sys.stderr)
+        return None
+    if "build" in skip and (index_dir / "current" / "manifest.json").is_file() and real:
+        return None
+    flags = ["--real"] if real else []
+    if cache is not None:
+        flags += ["--cache", str(cache)]
+    return _worker("building", "--size", size, "--index", str(index_dir), *common, *flags)
+
+
+def _later_parts(args: argparse.Namespace, sizes: list[str], skip: set[str], common: list[str]) -> dict[str, Any]:
+    """The incremental builds (10^5) and the readers during a build (seed), after everything else."""
+    results: dict[str, Any] = {}
+    if "incremental" not in skip and INCREMENTAL_SIZE in sizes:
+        print("incremental builds (10^5)", file=sys.stderr)
+        index_dir, cache = args.work / f"index-{INCREMENTAL_SIZE}", _cache(args.work, INCREMENTAL_SIZE)
+        results["incremental"] = _worker(
+            "incremental", "--size", INCREMENTAL_SIZE, "--index", str(index_dir), "--cache", str(cache), *common
+        )
+    if "readers" not in skip and "seed" in sizes:
+        print("readers during a build (seed index)", file=sys.stderr)
+        results["readers"] = _worker("readers", "--index", str(args.work / "index-seed"), *common)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "artifacts" / "bench", help="indexes and logs")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached 10^5/10^6 synthetic indexes")
     parser.add_argument("--profile", default="", help="comma-separated sizes to profile the ask loop of")
+    parser.add_argument("--concurrency", default="1,4,16", help="concurrent askers measured per size ('' for none)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     skip = {part for part in args.skip.split(",") if part}
@@ -95,20 +135,15 @@ def main(argv: list[str] | None = None) -> int:
 
     print("building indexes", file=sys.stderr)
     for size in sizes:
-        index_dir = args.work / f"index-{size}"
-        real = size in ("seed", "10000") or int(size) <= 10_000
-        if not real and not args.rebuild and _index_is_cached(index_dir, int(size), args.backend):
-            print(f"  reusing {index_dir} (--rebuild to build it again)", file=sys.stderr)
-            continue
-        if "build" in skip and (index_dir / "manifest.json").is_file() and real:
-            continue
-        flags = ["--real"] if real else []
-        results["builds"][size] = _worker("building", "--size", size, "--index", str(index_dir), *common, *flags)
+        built = _build(args, size, skip, common)
+        if built is not None:
+            results["builds"][size] = built
 
     if "serve" not in skip:
         print("serving", file=sys.stderr)
         for size in sizes:
             extra = ["--profile"] if size in profiled else []
+            extra += ["--concurrency", args.concurrency] if args.concurrency else []
             index_dir = args.work / f"index-{size}"
             served = _worker("serving", "--index", str(index_dir), "--questions", str(args.questions), *common, *extra)
             results["serving"][size] = served
@@ -135,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             env = cold.environment(args.work / "index-seed", backend, args.threads)
             log = args.work / f"streamlit-{backend}.log"
             results["cold"][backend] = {"cli": cold.cli(env), "streamlit": cold.streamlit(env, log)}
+
+    results.update(_later_parts(args, sizes, skip, common))
 
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -79,12 +79,12 @@ def worker(implementation: str, size: int, questions: int) -> dict[str, Any]:
         if implementation == "ours":
             index: Any = BM25(passages, k1=K1, b=B)
             built = time.perf_counter() - started
-            index.save(root / "matrix.npz", root / "vocabulary.json")
+            index.save(root, "bm25", root / "vocabulary.json")
             del index
             started = time.perf_counter()
-            index = BM25.load(root / "matrix.npz", root / "vocabulary.json")
+            index = BM25.load(root, "bm25", root / "vocabulary.json", len(passages))
             loaded = time.perf_counter() - started
-            disk = (root / "matrix.npz").stat().st_size / 2**20 + (root / "vocabulary.json").stat().st_size / 2**20
+            disk = sum(p.stat().st_size for p in root.iterdir() if p.name.startswith(("bm25.", "vocabulary"))) / 2**20
 
             def everything(text: str) -> np.ndarray:
                 scores = index.scores(text)

