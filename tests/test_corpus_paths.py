@@ -13,8 +13,7 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.corpus.limits import MAX_DOCUMENT_BYTES, MAX_LINE_CHARS, MAX_ROW_CHARS, MAX_SHEET_CELLS
 from assistant.corpus.paths import confined
-from assistant.embedding import load_embedder
-from assistant.errors import CorpusError
+from assistant.errors import CorpusError, IndexStaleError
 from assistant.index import folder
 from assistant.index.folder import DOCUMENTS
 from assistant.retrieval import Assistant
@@ -146,19 +145,23 @@ def test_corpus_toml_symlinked_out_is_refused(tmp_path: Path, outside: Path) -> 
 
 
 def test_source_view_refuses_a_document_edited_to_point_out(hashing_settings: Settings) -> None:
-    """documents.json in the index folder is a file anyone with write access can edit: the view checks again."""
+    """documents.json in the index folder is a file anyone with write access can edit: opening refuses the
+    edited file (its hash), and the source view checks the path again for an index held in memory."""
     assistant = Assistant.load(hashing_settings)
     row_id = "borealis/page-ko#1"
     assert assistant.source(row_id).matches_index
-    path = hashing_settings.index_dir / DOCUMENTS
+    path = assistant.index.path / DOCUMENTS
     documents = json.loads(path.read_text(encoding="utf-8"))
     for document in documents:
         if document["id"] == "page-ko":
             document["file"] = "/etc/passwd"
     path.write_text(json.dumps(documents), encoding="utf-8")
-    edited = Assistant(hashing_settings, load_embedder(hashing_settings), folder.load(hashing_settings.index_dir))
+    with pytest.raises(IndexStaleError, match=DOCUMENTS):
+        folder.load(hashing_settings.index_dir)
+    key = assistant.row(row_id).document_id
+    assistant.documents[key] = assistant.documents[key].model_copy(update={"file": "/etc/passwd"})
     with pytest.raises(CorpusError, match="outside the corpus folder") as raised:
-        edited.source(row_id)
+        assistant.source(row_id)
     assert "root:" not in str(raised.value)
 
 
