@@ -43,6 +43,7 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
         **describe(stored.rows),
         "real_embeddings": real or size == "seed",
         "backend": settings.backend,
+        "model_fingerprint": manifest.model_fingerprint[:12],
         "faiss_index": manifest.faiss_index,
         "model_load_seconds": round(loaded - started, 2),
         # build_seconds: embedding, language means, FAISS and BM25; wall adds writing and reading the folder back
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", required=True, help="'seed' or a row count")
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--backend", default="onnx", choices=("onnx", "torch"))
+    parser.add_argument("--backend", default="onnx", choices=("onnx", "onnx-int8", "torch"))
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--real", action="store_true", help="embed every row (else mixed seed vectors)")
     args = parser.parse_args(argv)
