@@ -45,10 +45,11 @@ PROBES = (
     "query: SSO(SAML 2.0)를 지원합니까?",
     "passage: ﾃﾞｰﾀは30日で匿名化 ①② 【重要】\ttabs  and  spaces",
 )
-#: Texts per batch at most, and padded tokens per batch at most (texts x the longest): measured for build
-#: throughput on 2 cores in evals/bench/README.md.
+#: Texts per batch at most, and padded tokens per batch at most (texts x the longest). Small batches run
+#: fastest on this 2-core CPU (their activations stay in cache): passages/s is flat from 256 to 1024 tokens
+#: and drops by 10-25 % at 4096-8192 (evals/bench/README.md, "batching").
 BATCH_TEXTS = 64
-TOKEN_BUDGET = 4096
+TOKEN_BUDGET = 512
 _INSTALL_HINT = "install it with `pip install 'checksheet-assistant[onnx]'`, or use backend torch"
 
 

@@ -31,6 +31,7 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
     seed = load_corpus(settings.corpus_dir)
     loaded = time.perf_counter()
     rss_before = psutil.Process().memory_info().rss / 2**20
+    cpu_before = time.process_time()
     if size == "seed":
         stored = build_index(settings, seed, embedder)
         wall = time.perf_counter() - loaded
@@ -38,6 +39,7 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
         vectors = None if real else seed_passage_vectors(seed, embedder)
         stored, wall = build_synthetic(settings, seed, int(size), embedder, real=real, seed_vectors=vectors)
     manifest = stored.manifest
+    cpu_seconds = time.process_time() - cpu_before
     return {
         "size": size,
         **describe(stored.rows),
@@ -50,6 +52,9 @@ def build(size: str, index_dir: Path, settings: Settings, *, real: bool) -> dict
         "build_seconds": manifest.build_seconds,
         "wall_seconds": round(wall, 2),
         "rows_per_second": round(manifest.rows / manifest.build_seconds, 1),
+        # CPU seconds of this process (all threads) over the wall: ~2 on an idle 2-core machine, less when shared.
+        "cpu_seconds": round(cpu_seconds, 1),
+        "cores_used": round(cpu_seconds / wall, 2),
         "rss_before_mb": round(rss_before, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

@@ -57,14 +57,15 @@ def batching_table(results: dict[str, Any]) -> list[str]:
         f"Build throughput by batch layout, passages/s (median, min-max of {rounds} rounds of "
         f"{first['rows_per_round']} passages of the 10^4 corpus; default layout {first['default_layout']}):",
         "",
-        "| layout | " + " | ".join(blocks) + " |",
-        "|---|" + "---:|" * len(blocks),
+        "| layout | " + " | ".join(f"{b} passages/s | {b} per CPU-s" for b in blocks) + " |",
+        "|---|" + "---:|---:|" * len(blocks),
     ]
     for layout in first["passages_per_second"]:
         cells = []
         for block in blocks.values():
             r = block["passages_per_second"][layout]
-            cells.append(f"{r['median']:.1f} ({r['min']:.1f}-{r['max']:.1f})")
+            per_cpu = block.get("passages_per_cpu_second", {}).get(layout, float("nan"))
+            cells.append(f"{r['median']:.1f} ({r['min']:.1f}-{r['max']:.1f}) | {per_cpu:.1f}")
         lines.append(f"| {layout} | " + " | ".join(cells) + " |")
     return lines
 
@@ -95,13 +96,13 @@ def table(results: dict[str, Any]) -> str:
             )
     builds = _by_size(results, "builds")
     if builds:
-        lines += ["", "| build | backend | rows | vectors | seconds | rows/s | peak RSS MB |",
-                  "|---|---|---:|---|---:|---:|---:|"]  # fmt: skip
+        lines += ["", "| build | backend | rows | vectors | seconds | rows/s | cores used | peak RSS MB |",
+                  "|---|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
         for size, backend, b in builds:
             kind = "embedded" if b["real_embeddings"] else "mixed (no embedding)"
             lines.append(
                 f"| {_size(size)} | {backend} | {b['rows']:,} | {kind} | {b['build_seconds']} "
-                f"| {b['rows_per_second']:.0f} | {b['peak_rss_mb']:.0f} |"
+                f"| {b['rows_per_second']:.0f} | {b.get('cores_used', '-')} | {b['peak_rss_mb']:.0f} |"
             )
     lines += batching_table(results)
     cold = results.get("cold")
