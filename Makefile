@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
+	$(BIN)/python evals/check_questions.py
 	$(BIN)/python -m pytest
 
 build: $(STAMP)

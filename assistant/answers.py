@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assistant.corpus.statuses import AnswerStatus
+
 #: "answered": one current row answers; "conflict": rows of the same, current version disagree (both shown,
 #: none chosen); "no_answer": nothing answers reliably (the closest rows are shown, to be checked).
 Status = Literal["answered", "conflict", "no_answer"]
@@ -17,10 +19,6 @@ Level = Literal["high", "medium", "low"]
 #: Why there is no single answer: the rows scored too low, the question is about a company we hold no
 #: documents for, the filters left no rows, or current rows disagree.
 ReasonCode = Literal["low_confidence", "no_documents_for_subject", "no_rows", "conflict"]
-#: A row's answer cell read as one value (the cell itself is kept verbatim): "yes" (Yes, 有, ○, 対応済, 예),
-#: "no" (No, 無, ×, 未対応, 아니오), "partial", "not_applicable" (N/A, -, 該当なし), "not_disclosed" (非公開),
-#: "see_detail" (右記参照 / "refer to the right"); None when the row states no such value.
-AnswerStatus = Literal["yes", "no", "partial", "not_applicable", "not_disclosed", "see_detail"]
 
 
 def confidence_level(confidence: float, threshold: float) -> Level:
@@ -34,6 +32,19 @@ def confidence_level(confidence: float, threshold: float) -> Level:
     return "high" if confidence >= threshold + (1.0 - threshold) / 4 else "medium"
 
 
+def answer_text(answer: str, detail: str, notes: str, source_text: str) -> str:
+    """A row's answer as one text: the answer cell, then its detail and notes; the row as written when all are empty.
+
+    The detail cell is always kept, so an answer cell that only says "Refer to the right" (右記参照) comes with
+    what it refers to.
+
+    >>> answer_text("Refer to the right", "Seven generations", "", "x")
+    'Refer to the right\\nSeven generations'
+    """
+    parts = [p for p in (answer, detail, notes) if p.strip()]
+    return "\n".join(parts) if parts else source_text
+
+
 class Citation(BaseModel):
     """Where an answer comes from, precisely enough to check it by opening the file."""
 
@@ -45,6 +56,8 @@ class Citation(BaseModel):
     document_title: str
     file: str  # path of the document inside the corpus folder
     row_id: str  # "<vendor_id>/<document id>#<n>"
+    #: The item number as the document itself writes it ("43" for the Wevox sheet's No. 43), or "".
+    item_no: str = ""
     section: list[str]
     line_start: int
     line_end: int
@@ -55,14 +68,6 @@ class Citation(BaseModel):
     #: Documents of the same vendor that are newer versions of this one: the answer may be outdated.
     superseded_by: list[str] = Field(default_factory=list)
 
-    def lines(self) -> str:
-        span = (
-            f"line {self.line_start}"
-            if self.line_start == self.line_end
-            else f"lines {self.line_start}-{self.line_end}"
-        )
-        return f"{self.sheet}, {span}" if self.sheet else span
-
 
 class Match(BaseModel):
     """One retrieved row: its texts as written in the document, its score and its citation."""
@@ -71,9 +76,10 @@ class Match(BaseModel):
 
     rank: int
     row_id: str
-    score: float  # dense + lexical: what the rows are ranked by, and the confidence of the best one
-    dense: float  # mean of the plain and the language-centred cosine
-    lexical: float  # BM25 relative to the best lexical match among the rows searched (0..1)
+    score: float  # the weighted sum of the signals' scores: what the rows are ranked by
+    #: Each ranking signal's own score of the row, by signal name ("dense": the mean of the plain and the
+    #: language-centred cosine; "lexical": BM25 relative to the best match among the rows searched, 0..1).
+    signals: dict[str, float] = Field(default_factory=dict)
     #: Set when this row is shown in place of a row that matched the question but whose document has
     #: a newer version: this row is the same item in the newer document (the matched row is outdated).
     current_version_of: str | None = None
@@ -87,8 +93,6 @@ class Match(BaseModel):
     disagrees_with: list[str] = Field(default_factory=list)
     #: The answer cell read as one value (see AnswerStatus); None when the row has none.
     answer_status: AnswerStatus | None = None
-    #: The item number as the document itself writes it ("43" for the Wevox sheet's No. 43), or "".
-    item_no: str = ""
     kind: str
     item: str
     question: str
@@ -101,8 +105,7 @@ class Match(BaseModel):
 
     def answer_text(self) -> str:
         """The vendor's answer as one text: the answer cell, then its detail and notes when present."""
-        parts = [p for p in (self.answer, self.detail, self.notes) if p.strip()]
-        return "\n".join(parts) if parts else self.source_text
+        return answer_text(self.answer, self.detail, self.notes, self.source_text)
 
 
 class AskResult(BaseModel):
@@ -130,8 +133,12 @@ class AskResult(BaseModel):
     confidence: float
     #: The probability an answer needs (the operating point chosen on the dev questions).
     threshold: float
-    #: The first row's ranking score (dense + lexical), for diagnosis.
+    #: The first row's ranking score (the weighted signals), for diagnosis.
     score: float = 0.0
+    #: What the confidence was computed from (see assistant.decision.features), for diagnosis.
+    features: dict[str, float] = Field(default_factory=dict)
+    #: Things the asker should know about the result as a whole (e.g. the model has no calibration).
+    warnings: list[str] = Field(default_factory=list)
     vendor: str | None = None  # the vendor the search was limited to
     vendor_source: Literal["given", "question", "none"] = "none"
     #: A vendor chosen in the UI/CLI that the question overrode by naming another vendor.
@@ -157,23 +164,3 @@ class AskResult(BaseModel):
     @property
     def answered(self) -> bool:
         return self.status == "answered"
-
-    def plain_text(self) -> str:
-        """The answer and its citation as plain text, ready to paste into an email."""
-        if self.answer is None:
-            return f"No reliable answer: {self.reason}"
-        match = self.answer
-        cite = match.citation
-        dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ""
-        version = f", version {cite.version}" if cite.version and cite.version not in cite.document_title else ""
-        lines = [
-            match.answer_text(),
-            "",
-            f"Source: {cite.vendor}, {cite.document_title}{version}{dated}",
-            f"{cite.file}, {cite.lines()} (row {cite.row_id})",
-        ]
-        if cite.section:
-            lines.append("Section: " + " > ".join(cite.section))
-        if cite.superseded_by:
-            lines.append("Note: a newer document of this vendor exists: " + ", ".join(cite.superseded_by))
-        return "\n".join(lines)

@@ -5,25 +5,59 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import AssistantError
+from assistant import __version__, feedback
+from assistant.errors import AssistantError, SettingsError
+from assistant.questionnaire.command import add_parser as add_fill_parser
 from assistant.settings import Settings
+from assistant.validation import checked_settings
 
 if TYPE_CHECKING:
     from assistant.answers import Match
     from assistant.retrieval import Assistant
 
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped with Ctrl+C
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK:<4} done
+  {EXIT_ERROR:<4} the command failed: a document, the index, the model or the question; the message says how to fix it
+  {EXIT_USAGE:<4} usage: an unknown command or option, a bad option value, or an invalid ASSISTANT_* setting
+  {EXIT_INTERNAL:<4} an internal error (a bug: please report it; -v shows the traceback)
+  {EXIT_INTERRUPTED:<4} interrupted (Ctrl+C)
+  {EXIT_CLOSED_PIPE:<4} the output was closed before all of it was written (e.g. piped into head)"""
+
+#: Settings fields that command-line options set, by option (an error names the option, not the variable).
+_OPTIONS = {"corpus_dir": "--corpus", "index_dir": "--index", "model": "--model"}
+
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        corpus_dir=getattr(args, "corpus", None),
-        index_dir=getattr(args, "index", None),
-        model=getattr(args, "model", None),
-    )
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "model": getattr(args, "model", None),
+    }
+    given = {field: option for field, option in _OPTIONS.items() if overrides[field] is not None}
+    return checked_settings(lambda: Settings.from_env(**overrides), given)
+
+
+def _print_json(text: str, *, indent: int | None = 2) -> None:
+    """JSON text as it is, or with \\u escapes where the output's encoding (PYTHONIOENCODING=ascii) lacks one."""
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(json.loads(text), ensure_ascii=True, indent=indent)
+    print(text)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +75,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     if args.rows:
         for row in corpus.rows:
             if args.document in (None, row.document_id, row.document_id.split("/", 1)[1]):
-                print(row.model_dump_json())
+                _print_json(row.model_dump_json(), indent=None)
         return 1 if corpus.errors else 0
     if args.json:
         payload = {
@@ -50,7 +84,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
             "total_rows": sum(r.rows for r in reports),
             "errors": [r.error for r in reports if r.error],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        _print_json(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         width = max((len(r.key) for r in reports), default=10)
         lang_width = max([9, *(len(",".join(f"{k}:{v}" for k, v in r.rows_by_language.items())) for r in reports)])
@@ -111,29 +145,29 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     update, close = _progress_bar("embedding rows")
     try:
-        index = build_index(settings, corpus, embedder, progress=update)
+        index = build_index(settings, corpus, embedder, progress=update, force=args.force)
     finally:
         close()
     m = index.manifest
-    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, {m.faiss_index}, {m.build_seconds:.1f}s")
+    signals = ", ".join(m.signals)
+    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, signals {signals}, {m.build_seconds:.1f}s")
     return 1 if corpus.errors else 0
 
 
 def _print_match(match: Match, indent: str = "  ") -> None:
-    cite = match.citation
-    dated = f", as of {cite.as_of.isoformat()}" if cite.as_of else ", undated"
-    print(f"{indent}{cite.vendor} · {cite.document_title}{dated} · {cite.language}")
-    print(f"{indent}row {cite.row_id} · {' > '.join(cite.section) or '(no section)'}")
-    print(f"{indent}{cite.file}, {cite.lines()}")
-    if cite.superseded_by:
-        print(f"{indent}note: newer document(s) of this vendor exist: {', '.join(cite.superseded_by)}")
+    from assistant.citations import citation_block, label
+
+    for line in citation_block(match.citation).splitlines():
+        print(f"{indent}{line}")
+    if match.citation.superseded_by:
+        print(f"{indent}{label('newer_exists', documents=', '.join(match.citation.superseded_by))}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _load_assistant(args, rebuild=not args.no_build)
     result = assistant.ask(" ".join(args.question), vendor=args.vendor, language=args.language, k=args.k)
     if args.json:
-        print(result.model_dump_json(indent=2))
+        _print_json(result.model_dump_json(indent=2))
         return 0
     if result.answer is not None:
         match = result.answer
@@ -177,7 +211,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         payload = report.model_dump(mode="json", exclude={"outcomes"})
         payload["abstention"] = {k: v for k, v in payload["abstention"].items() if k != "risk_coverage"}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        _print_json(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print(markdown_report(report))
     return 0
@@ -187,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="Answers security questions with the vendor's own checksheet rows, verbatim and cited.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -222,26 +259,73 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="write report.json, report.md and chart.png here")
     evaluation.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     evaluation.set_defaults(func=cmd_eval)
+    add_fill_parser(sub, _add_common)
+    feedback.add_command(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    # The first run's model conversion and ONNX export take ~20 s: say so rather than sit silent.
-    for first_run_only in (
-        "assistant.embedding.conversion",
-        "assistant.embedding.onnx_backend",
-        "assistant.embedding.quantization",
-    ):
-        logging.getLogger(first_run_only).setLevel(logging.INFO)
+    """Run the command in ``argv`` (default: the process's arguments) and return its exit code (see EXIT_CODES)."""
+    _tolerant_output()
+    verbose = False
     try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help, --version, or a usage error argparse has already explained
+            return done.code if isinstance(done.code, int) else EXIT_USAGE
+        verbose = args.verbose
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+        # The first run's model conversion and ONNX export take ~20 s: say so rather than sit silent.
+        for first_run_only in (
+            "assistant.embedding.conversion",
+            "assistant.embedding.onnx_backend",
+            "assistant.embedding.quantization",
+        ):
+            logging.getLogger(first_run_only).setLevel(logging.INFO)
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return code
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _discard_output()
+        return EXIT_CLOSED_PIPE
+    except OSError as exc:  # a folder or file given on the command line cannot be written or read
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line for the user, the traceback with -v for the report
+        hint = "" if verbose else "; run again with -v to see where"
+        print(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        if verbose:
+            traceback.print_exception(exc, file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _tolerant_output() -> None:
+    """Characters the terminal's encoding lacks (PYTHONIOENCODING=ascii, a C locale) print as escapes, not errors."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):  # a stream that cannot change its error handler keeps its own
+                continue
+
+
+def _discard_output() -> None:
+    """After the reader of stdout went away: send what is still buffered nowhere, so exit does not fail on it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests): nothing will be flushed to a closed pipe at exit
+        return
 
 
 if __name__ == "__main__":

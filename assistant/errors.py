@@ -34,3 +34,11 @@ class IndexStaleError(AssistantError):
 
 class QuestionError(AssistantError, ValueError):
     """A question (or its options) cannot be answered as given: empty, too long, unknown vendor."""
+
+
+class SettingsError(AssistantError):
+    """A setting (an ``ASSISTANT_*`` variable or a command-line option) has a value it cannot take; names it."""
+
+
+class QuestionnaireError(AssistantError):
+    """A questionnaire file cannot be read or filled as given (encrypted, legacy .xls, corrupt, no questions)."""

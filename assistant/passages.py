@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assistant.corpus.columns import role_of
 from assistant.corpus.models import Row
 
-#: Bump when `passage_text` or the lexical tokenizer (`assistant.lexical.tokenize`) changes: the index
+#: Bump when `passage_text` or the lexical tokenizer (`assistant.signals.bm25.tokenize`) changes: the index
 #: records it and is rebuilt when it differs.
 PASSAGE_FORMAT = 3
 
@@ -26,7 +27,7 @@ def passage_text(row: Row) -> str:
     HTML left in cells by the PDF extraction (``<ul style=...>``, ``<input type="radio"/>``) is dropped
     here; the row itself keeps its text verbatim.
     """
-    unit = next((v for k, v in row.fields.items() if k in ("測定単位", "Measurement Unit", "単位", "Unit")), "")
+    unit = next((value for column, value in row.fields.items() if role_of(column) == "unit"), "")
     parts = [" > ".join(row.section), row.item, row.question, unit, row.answer, row.detail, row.notes]
     seen: list[str] = []
     for part in parts:

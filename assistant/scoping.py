@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from assistant.corpus.models import DocumentMeta
 from assistant.errors import QuestionError
@@ -35,13 +37,20 @@ def _uncased_run(alias: str) -> str:
 
 @dataclass(frozen=True)
 class _Alias:
-    """An alias with its compiled patterns and a cheap test that must pass before its pattern can match."""
+    """An alias with its patterns (compiled when first needed) and a cheap test that must pass before its
+    pattern can match. With thousands of vendors, compiling every pattern up front took seconds at start-up."""
 
     alias: str
     vendor: str
-    removal: re.Pattern[str]
-    mention: re.Pattern[str] | None
     required: str  # a substring every text matching `removal` contains ("" when there is none to rely on)
+
+    @property
+    def removal(self) -> re.Pattern[str]:
+        return _patterns(self.alias)[0]
+
+    @property
+    def mention(self) -> re.Pattern[str] | None:
+        return _patterns(self.alias)[1]
 
     @property
     def anchor(self) -> str:
@@ -86,14 +95,31 @@ def _candidates(grams: set[str], buckets: dict[str, list[int]], always: list[int
     return sorted(found)
 
 
-def _compile(alias: str, vendor: str) -> _Alias:
+@functools.cache
+def _patterns(alias: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """The alias's removal pattern, and its mention pattern (None: a plain substring search finds mentions)."""
     if alias.isascii():
         before, after = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
         removal = re.compile(before + re.escape(alias) + _SUFFIX + after, flags=re.IGNORECASE)
-        mention = re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])")
-    else:
-        removal, mention = re.compile(re.escape(alias), flags=re.IGNORECASE), None
-    return _Alias(alias, vendor, removal, mention, _uncased_run(alias))
+        return removal, re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])")
+    return re.compile(re.escape(alias), flags=re.IGNORECASE), None
+
+
+def _compile(alias: str, vendor: str) -> _Alias:
+    return _Alias(alias, vendor, _uncased_run(alias))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The vendor a question is limited to, and how it was chosen.
+
+    ``source`` is "question" when the question names the vendor (it wins over one chosen in the UI, which
+    is then ``overridden``), "given" when it was chosen, "none" when the search covers every vendor.
+    """
+
+    vendor: str | None
+    source: Literal["given", "question", "none"]
+    overridden: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +176,23 @@ class VendorNames:
         hint = f" (did you mean {self.aliases[close[0]]!r}?)" if close else ""
         known = ", ".join(self.vendors) or "none (the corpus is empty)"
         raise QuestionError(f"unknown vendor {name!r}{hint}; known vendors: {known}")
+
+    def scope(self, question: str, given: str | None) -> Scope:
+        """The vendor to search: the one the question names, else the one given, else every vendor.
+
+        >>> names = VendorNames({"wevox": "Wevox", "voiceping": "VoicePing"})
+        >>> names.scope("Is VoicePing ISO certified?", "Wevox")
+        Scope(vendor='VoicePing', source='question', overridden='Wevox')
+        >>> names.scope("Is it ISO certified?", "wevox"), names.scope("Is it ISO certified?", None)
+        (Scope(vendor='Wevox', source='given', overridden=None), Scope(vendor=None, source='none', overridden=None))
+        """
+        chosen = self.resolve(given) if given is not None and given.strip() else None
+        named = self.in_question(question)
+        if len(named) == 1:
+            return Scope(named[0], "question", chosen if chosen not in (None, named[0]) else None)
+        if chosen is not None:
+            return Scope(chosen, "given")
+        return Scope(None, "none")
 
     def remove_names(self, question: str) -> str:
         """The question without vendor names (and a possessive or particle stuck to them).

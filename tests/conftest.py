@@ -165,3 +165,87 @@ def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def seed_assistant(model_settings: Settings) -> Assistant:
     """The assistant over the seed corpus with the real model; the index is built once per session."""
     return Assistant.load(model_settings)
+
+
+# --- fuzz counts ------------------------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the fuzz tests' counts (inputs tried / handled cleanly / crashed) when any fuzz test ran."""
+    import fuzzing
+
+    if fuzzing.COUNTS:
+        fuzzing.write_counts()
+
+
+# --- a tiny corpus with every decision state: a stale row, an in-version conflict, a foreign company ----------
+
+#: Kumo's sheet Ver.2 (JA and EN parts, the sheet's own item numbers 42-44): item 43 disagrees (無 / Yes),
+#: item 42 answers "Refer to the right" with the fact in the detail cell; its EN item 44 outdates Ver.1's row.
+KUMO_SHEET_V2 = (
+    "No.\tサービスレベル項目\t規定内容\t回答\t詳細\n"
+    "42\tバックアップ世代数\t保証するバックアップの世代数\t右記参照\t7世代\n"
+    "43\t監査報告書\tSAS70Type2やSSAE18の監査報告書を提供する\t無\t\n"
+    "44\t公的認証\tISMS認証を取得している\t有\tISO/IEC 27001認証取得済み (IS 123456)\n"
+    "No.\tSubcategory\tCheck Details\tOur Answer\tAnswer Details\n"
+    "42\tBackup generations\tHow many generations of backups are kept?\tRefer to the right\tSeven generations\n"
+    "43\tAudit reports\tDo you provide SAS 70 Type 2 or SSAE 18 reports?\tYes\t\n"
+    "44\tCertification\tAre you ISO 27001 certified?\tYes\tISO/IEC 27001 certified since 2025 (IS 123456)\n"
+)
+KUMO_SHEET_V1 = (
+    "No.\tSubcategory\tCheck Details\tOur Answer\tAnswer Details\n"
+    "44\tCertification\tAre you ISO 27001 certified?\tNo\tPlanned for next year\n"
+)
+DECISION_DOCUMENTS: list[dict[str, object]] = [
+    {
+        "id": "sheet",
+        "vendor": "Kumo",
+        "product": "Kumo",
+        "file": "kumo/sheet.tsv",
+        "layout": "tsv_checksheet",
+        "languages": ["ja", "en"],
+        "title": "Kumo security sheet",
+        "version": "2.0",
+        "as_of": dt.date(2025, 2, 1),
+        "newer_than": ["sheet-v1"],
+    },
+    {
+        "id": "sheet-v1",
+        "vendor": "Kumo",
+        "product": "Kumo",
+        "file": "kumo/sheet-v1.tsv",
+        "layout": "tsv_checksheet",
+        "languages": ["en"],
+        "title": "Kumo security sheet",
+        "version": "1.0",
+        "as_of": dt.date(2024, 1, 10),
+    },
+    {
+        "id": "faq",
+        "vendor": "Acme",
+        "product": "Acme Cloud",
+        "file": "acme/faq.md",
+        "layout": "markdown",
+        "languages": ["en"],
+        "title": "Acme security FAQ",
+        "as_of": dt.date(2025, 6, 1),
+    },
+]
+DECISION_FILES: dict[str, str] = {
+    "kumo/sheet.tsv": KUMO_SHEET_V2,
+    "kumo/sheet-v1.tsv": KUMO_SHEET_V1,
+    "acme/faq.md": (
+        "# Acme security\n"
+        "## Backups\n"
+        "- Backups are kept for 30 days, in three generations.\n"
+        "## Integrations\n"
+        "- Acme sends alerts to Slack channels.\n"
+    ),
+}
+
+
+@pytest.fixture
+def decision_corpus(write_corpus: WriteCorpus) -> Path:
+    """Two vendors, every decision state: Kumo's sheet Ver.2 (JA + EN, item 43 disagrees, item 44 outdates
+    Ver.1's row) and Ver.1, and Acme's FAQ (a row that mentions Slack)."""
+    return write_corpus(DECISION_DOCUMENTS, DECISION_FILES)

@@ -129,7 +129,7 @@ def test_broken_document_fails_and_others_are_listed(capsys: pytest.CaptureFixtu
 def test_invalid_corpus_toml_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "corpus.toml").write_text('[[documents]]\nid = "a"\ncolour = "red"\n', encoding="utf-8")
     code, out, err = run(capsys, "--corpus", str(tmp_path))
-    assert code == 2
+    assert code == 1
     assert out == ""
     assert err.startswith(f"error: {tmp_path / 'corpus.toml'}: invalid metadata")
     assert "documents.0.colour" in err

@@ -85,7 +85,7 @@ def test_a_stale_row_yields_to_its_newer_version(seed_assistant: Assistant) -> N
     assert result.answer is not None
     assert result.answer.row_id == "voiceping/security-page-en#1"
     assert result.answer.current_version_of in {"voiceping/security-checksheet-ja#1", "voiceping/security-page-ja#1"}
-    stale = {m.row_id: m for m in result.alternatives}
+    stale = {m.row_id: m for m in result.outdated}  # shown as "outdated: it says ...", not as alternatives
     assert stale[result.answer.current_version_of].newer_version_differs is True
 
 

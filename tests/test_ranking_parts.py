@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from assistant.corpus import load_corpus
+from assistant.corpus.links import Link, Links, align_rows, changed, facts
 from assistant.corpus.models import Row
-from assistant.corpus.twins import align_rows, changed, facts, twin_rows
-from assistant.index.language_means import LanguageMeans, query_sample
-from assistant.lexical import BM25, tokenize
 from assistant.retrieval import Assistant
 from assistant.scoping import VendorNames
 from assistant.settings import Settings
+from assistant.signals.bm25 import BM25, TermCounts, tokenize
+from assistant.signals.language_means import LanguageMeans, query_sample
 
 from conftest import WriteCorpus
 
@@ -51,13 +51,24 @@ def test_bm25_prefers_rare_matching_terms_and_round_trips(tmp_path: Path) -> Non
     assert scores[2] == 0.0
     assert bm25.scores("バックアップは何世代?").argmax() == 3
     assert not bm25.scores("zebra").any()
-    bm25.save(tmp_path / "m.npz", tmp_path / "v.json")
-    again = BM25.load(tmp_path / "m.npz", tmp_path / "v.json")
+    bm25.save(tmp_path, "lexical", tmp_path / "v.json")
+    again = BM25.load(tmp_path, "lexical", tmp_path / "v.json", size=4)
     assert np.allclose(again.scores("SAML backups"), bm25.scores("SAML backups"))
     rows = np.array([3, 0, 2], dtype=np.int64)
     for query in ("SAML backups", "バックアップは何世代?", "zebra", ""):
         np.testing.assert_allclose(again.scores_of(query, rows), bm25.scores(query)[rows], rtol=1e-6)
     assert bm25.scores_of("backups", np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_bm25_from_counts_document_by_document_is_the_index_of_all_passages() -> None:
+    passages = ["backups are encrypted", "backups run nightly", "single sign-on with SAML", "7世代のバックアップ"]
+    whole = BM25(passages)
+    pieces = BM25.from_counts(
+        [TermCounts.of(passages[:1]), TermCounts.from_bytes(TermCounts.of(passages[1:]).to_bytes())]
+    )
+    assert pieces._vocabulary == whole._vocabulary
+    assert (pieces._matrix != whole._matrix).nnz == 0
+    assert pieces.scores("SAML backups").tolist() == whole.scores("SAML backups").tolist()
 
 
 def test_language_means_remove_the_language_direction() -> None:
@@ -92,7 +103,7 @@ def test_query_sample_spreads_positions_and_caps_the_size() -> None:
 def test_facts_and_changed_compare_numbers_and_acronyms_across_languages() -> None:
     older = _row("v/ja#1", "ISMS取得予定(準備中)", language="ja")
     newer = _row("v/en#1", "ISO/IEC 27001:2022 certified, valid 2025-04-25 to 2028-04-24")
-    assert {"iso", "iec", "27001:2022", "2025-04-25"} <= facts(newer)
+    assert {"iso", "iec", "27001", "2022", "2025-04-25"} <= facts(newer)
     assert changed(newer, older)
     same_ja = _row("v/ja#2", "TLS1.3のみを使用", language="ja")
     same_en = _row("v/en#2", "TLS 1.3 only")
@@ -119,18 +130,37 @@ def test_align_rows_pairs_sections_in_order_and_skips_an_extra_section() -> None
     assert pairs == [("v/en#1", "v/ja#1"), ("v/en#2", "v/ja#2"), ("v/en#3", "v/ja#3"), ("v/en#7", "v/ja#4")]
 
 
-def test_seed_twins_link_pages_checksheet_items_and_wevox_languages(seed_dir: Path) -> None:
+def test_seed_links_join_versions_languages_and_documents_and_say_where_they_differ(seed_dir: Path) -> None:
     corpus = load_corpus(seed_dir)
-    twins = twin_rows(corpus.rows, [d.meta for d in corpus.documents])
-    assert twins["voiceping/security-page-ko#11"] == {"voiceping/security-page-en#11", "voiceping/security-page-ja#11"}
-    assert twins["voiceping/security-checksheet-ja#1"] == {
-        "voiceping/security-page-en#1",
-        "voiceping/security-page-ja#1",
-        "voiceping/security-page-ko#1",
+    links = Links.build(corpus.rows, [d.meta for d in corpus.documents])
+    vp, wx = "voiceping/security-", "wevox/meti-checksheet#"
+    # The KO page's log retention (kept permanently) against the EN page's (anonymised within 30 days).
+    assert links.of(f"{vp}page-ko#11") == (
+        Link(f"{vp}page-en#11", "newer", True),
+        Link(f"{vp}page-ja#11", "same_version", False),
+    )
+    # The JA checksheet's certification row reaches the EN page through the JA page's table row.
+    assert Link(f"{vp}page-en#1", "newer", True) in links.of(f"{vp}checksheet-ja#1")
+    # A checksheet row that mixes the monthly backups (still true) with permanent logs (superseded).
+    assert {(link.row, link.differs) for link in links.newer(f"{vp}checksheet-ja#20")} == {
+        (f"{vp}page-en#10", False),
+        (f"{vp}page-en#11", True),
     }
-    assert twins["wevox/meti-checksheet#39"] == {"wevox/meti-checksheet#88"}
-    assert "voiceping/security-page-en#67" not in twins  # System Architecture exists only in English
-    assert "voiceping/security-checksheet-ja#14" not in twins  # 稼働率 is four rows: no unique twin
+    # The same facts in a translation: linked, not different.
+    assert links.of(f"{vp}checksheet-ja#4")[0] == Link(f"{vp}page-en#4", "newer", False)
+    # The Wevox sheet's two languages: item 39 agrees, item 43 says 無 in Japanese and Yes in English.
+    assert links.of(f"{wx}39") == (Link(f"{wx}88", "same_version", False),)
+    assert links.of(f"{wx}92") == (Link(f"{wx}43", "same_version", True),)
+    assert links.of(f"{vp}page-en#67") == ()  # System Architecture exists only in English
+    assert links.of(f"{vp}checksheet-ja#8") == ()  # the usage manager is named only in the checksheet
+    assert links.superseded_by(f"{vp}checksheet-ja") == (f"{vp}page-en",)
+    differing = sorted(
+        {row for row, found in links.by_row.items() for link in found if link.differs and link.relation != "older"}
+    )
+    assert differing == sorted(
+        [f"{wx}43", f"{wx}92", f"{vp}checksheet-ja#1", f"{vp}checksheet-ja#2", f"{vp}checksheet-ja#20"]
+        + [f"{vp}page-{lang}#{n}" for lang in ("ja", "ko") for n in (1, 2, 11)]
+    )
 
 
 def test_vendor_names_strip_names_with_possessives_and_particles() -> None:
@@ -201,10 +231,13 @@ def test_an_outdated_row_yields_to_its_newer_twin_and_stays_as_an_alternative(
     assert result.answer is not None
     assert result.answer.row_id == "acme/page-en#1"  # the newer page states a different fact (30 days)
     assert result.answer.current_version_of == "acme/page-ja#1"
-    stale = next(m for m in result.alternatives if m.row_id == "acme/page-ja#1")
+    [stale] = result.outdated
+    assert stale.row_id == "acme/page-ja#1"
+    assert stale.outdated_by == "acme/page-en#1"
     assert (stale.newer_version, stale.newer_version_differs) == ("acme/page-en#1", True)
     assert stale.score < result.answer.score
     assert stale.citation.superseded_by == ["acme/page-en"]
+    assert "acme/page-ja#1" not in [m.row_id for m in result.alternatives]
 
 
 def test_a_row_whose_newer_twin_says_the_same_keeps_its_place(versions_corpus: Path, tmp_path: Path) -> None:
@@ -215,6 +248,11 @@ def test_a_row_whose_newer_twin_says_the_same_keeps_its_place(versions_corpus: P
     assert result.answer.row_id == "acme/page-ja#2"
     assert result.answer.current_version_of is None
     assert (result.answer.newer_version, result.answer.newer_version_differs) == ("acme/page-en#2", False)
-    only_japanese = assistant.ask("ログは永久に保存しますか", language="ja", k=2)
+    # A language filter chooses the language of the text only where the rows agree.
+    only_japanese = assistant.ask("パスワードはユーザーが変更できますか", language="ja", k=2)
     assert only_japanese.answer is not None
-    assert only_japanese.answer.row_id == "acme/page-ja#1"  # the newer twin is filtered out: no promotion
+    assert only_japanese.answer.row_id == "acme/page-ja#2"
+    stale_filtered = assistant.ask("ログは永久に保存しますか", language="ja", k=2)
+    assert stale_filtered.answer is not None
+    assert stale_filtered.answer.row_id == "acme/page-en#1"
+    assert [m.row_id for m in stale_filtered.outdated] == ["acme/page-ja#1"]

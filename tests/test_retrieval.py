@@ -7,6 +7,7 @@ import json
 import pytest
 
 from assistant.answers import AskResult
+from assistant.citations import result_text
 from assistant.cli import main
 from assistant.errors import QuestionError
 from assistant.retrieval import Assistant
@@ -55,7 +56,7 @@ def test_an_older_documents_citation_names_the_newer_one(assistant: Assistant) -
     assert result.answer.row_id == "acme/sheet-ja#2"
     assert result.answer.citation.superseded_by == ["acme/faq"]
     assert result.answer.citation.as_of is None
-    assert "newer document" in result.plain_text()
+    assert "newer document" in result_text(result)
 
 
 def test_k_larger_than_the_corpus_returns_every_row_once(assistant: Assistant) -> None:
@@ -67,7 +68,7 @@ def test_k_larger_than_the_corpus_returns_every_row_once(assistant: Assistant) -
 
 @pytest.mark.parametrize("k", [0, 101])
 def test_k_out_of_range_is_a_clear_error(assistant: Assistant, k: int) -> None:
-    with pytest.raises(QuestionError, match="k must be between 1 and 100"):
+    with pytest.raises(QuestionError, match="k must be a whole number from 1 to 100"):
         assistant.ask("backups", k=k)
 
 
@@ -104,7 +105,7 @@ def test_an_unknown_vendor_is_a_clear_error_with_a_suggestion(assistant: Assista
 def test_scoring_only_the_allowed_rows_ranks_as_scoring_them_all(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import retrieval
+    from assistant.signals import lexical
 
     questions = ["Are backups encrypted?", "백업은 며칠 보관합니까?", "ISMSを取得していますか", "SSO?"]
     asked = [(q, vendor, language) for q in questions for vendor in ("Acme", "Borealis") for language in (None, "ja")]
@@ -112,9 +113,9 @@ def test_scoring_only_the_allowed_rows_ranks_as_scoring_them_all(
     def run() -> list[AskResult]:
         return [assistant.ask(q, vendor=v, language=lang, k=5) for q, v, lang in asked if lang != "ja" or v == "Acme"]
 
-    monkeypatch.setattr(retrieval, "LEXICAL_SUBSET_SHARE", 1)  # every filtered search scores the allowed rows only
+    monkeypatch.setattr(lexical, "SUBSET_SHARE", 1)  # every filtered search scores the allowed rows only
     subset = run()
-    monkeypatch.setattr(retrieval, "LEXICAL_SUBSET_SHARE", 10**9)  # never: all rows are scored, then masked
+    monkeypatch.setattr(lexical, "SUBSET_SHARE", 10**9)  # never: all rows are scored, then masked
     everything = run()
     assert [r.model_dump(exclude={"timings_ms"}) for r in subset] == [
         r.model_dump(exclude={"timings_ms"}) for r in everything
@@ -150,9 +151,9 @@ def test_below_the_threshold_the_answer_is_no_reliable_answer(hashing_settings: 
     assert result.status == "no_answer"
     assert result.answer is None
     assert result.reason is not None
-    assert "below the 0.99 needed" in result.reason
+    assert "below the 0.99 an answer needs" in result.reason
     assert len(result.alternatives) == 3  # the closest rows, offered as related
-    assert result.plain_text().startswith("No reliable answer: ")
+    assert result_text(result).startswith("No reliable answer: ")
 
 
 def test_the_source_view_marks_the_cited_lines_and_detects_edits(
@@ -189,8 +190,8 @@ def test_cli_ask_json_follows_the_documented_schema(
     assert main([*args, "Is", "Acme", "ISO", "27001", "certified?"]) == 0
     text = capsys.readouterr().out
     assert "Answer (confidence" in text
-    assert "row acme/" in text
-    assert main([*args, "--vendor", "Nobody", "backups"]) == 2
+    assert "Row: acme/" in text
+    assert main([*args, "--vendor", "Nobody", "backups"]) == 1
     assert "unknown vendor 'Nobody'" in capsys.readouterr().err
 
 

@@ -6,9 +6,10 @@ import threading
 
 import streamlit as st
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, SettingsError
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+from assistant.validation import checked_settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,8 +25,8 @@ def _shared() -> tuple[threading.Lock, dict[str, Assistant]]:
 def get_assistant() -> Assistant:
     """The shared assistant; a first run that must build the index shows a progress bar, not a blank page."""
     try:
-        settings = Settings.from_env()
-    except ValueError as error:
+        settings = checked_settings(Settings.from_env)
+    except SettingsError as error:
         st.error("The ASSISTANT_* settings are not valid:")
         st.code(str(error), language=None)
         st.stop()

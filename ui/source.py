@@ -1,13 +1,22 @@
-"""Source view: the cited lines of a row in its document, numbered and highlighted; bookmarkable as ?row=<row id>."""
+"""Source view: the cited lines of a row in its document, and the document's checklist for an auditor.
+
+Bookmarkable: ``?row=<row id>``, ``?item=43`` (the document's own item number; ``&doc=<document>`` when several
+documents have it) or ``?doc=<document>`` (the checklist only).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from assistant.audit import rows_with_item
+from assistant.citations import document_text, label, line_span
+from assistant.corpus.models import Row
 from assistant.errors import AssistantError
 
-from cards import CHAT_PAGE, FILTER_KEYS, render_source
+from cards import CHAT_PAGE, FILTER_KEYS
+from listing import render_checklist, render_source
 from loading import get_assistant
+from texts import t, ui_language
 
 st.set_page_config(layout="wide")
 
@@ -17,44 +26,84 @@ for key in FILTER_KEYS:
         st.session_state[key] = st.session_state[key]
 
 assistant = get_assistant()
+lang = ui_language()
+documents = sorted(assistant.documents)
+
+
+def _param(name: str) -> str:
+    return st.query_params.get(name, "")
+
 
 with st.sidebar:
-    row_id = st.text_input("Row id", value=st.query_params.get("row", ""), placeholder="wevox/meti-checksheet#32")
-    context: int = st.slider("Lines of context either side", 0, 50, 6)
-if row_id != st.query_params.get("row", ""):  # keep the address bar bookmarkable
-    if row_id:
-        st.query_params["row"] = row_id
-    else:
-        del st.query_params["row"]
+    row_id = st.text_input(t("row_id", lang), value=_param("row"), placeholder="wevox/meti-checksheet#32").strip()
+    item = st.text_input(t("item_no", lang), value=_param("item"), placeholder="43").strip()
+    chosen = _param("doc") if _param("doc") in documents else None
+    document: str | None = st.selectbox(
+        t("document", lang),
+        [None, *documents],
+        index=0 if chosen is None else documents.index(chosen) + 1,
+        format_func=lambda key: t("all_documents", lang) if key is None else key,
+    )
+    context: int = st.slider(t("context", lang), 0, 50, 6)
+# Keep the address bar bookmarkable.
+for name, value in (("row", row_id), ("item", item), ("doc", document or "")):
+    if value != _param(name):
+        if value:
+            st.query_params[name] = value
+        else:
+            del st.query_params[name]
 
-st.title("Source view")
-st.page_link(CHAT_PAGE, label="Back to the chat", icon=":material/arrow_back:")
+st.title(t("nav_source", lang))
+st.page_link(CHAT_PAGE, label=t("back", lang), icon=":material/arrow_back:")
+
+if item and not row_id:
+    found = rows_with_item(assistant.rows, item, document)
+    if not found:
+        st.error(t("no_item", lang), icon=":material/search_off:")
+        st.text(item)
+        st.stop()
+    in_documents = sorted({row.document_id for row in found})
+    if len(in_documents) > 1:
+        st.info(t("item_documents", lang), icon=":material/description:")
+        picked = st.selectbox(t("document", lang), in_documents, key="item-document")
+        found = [row for row in found if row.document_id == picked]
+
+    def _row_label(row: Row) -> str:
+        return f"{row.id} ({row.language}) · {label('item_no', lang, number=row.item_no)}"
+
+    picked_row: Row = st.selectbox(t("row_choice", lang), found, format_func=_row_label, key="item-row")
+    row_id = picked_row.id
+
 if not row_id:
-    st.info("Open this page from an answer's source link, or enter a row id in the sidebar.")
+    if document is None:
+        st.info(t("source_empty", lang), icon=":material/info:")
+        st.stop()
+    render_checklist(assistant, document, lang)
     st.stop()
 
 try:
     view = assistant.source(row_id, context=context)
     row = assistant.row(row_id)
 except AssistantError as error:
-    st.error("This row cannot be shown:")
+    st.error(t("cannot_show", lang), icon=":material/error:")
     st.code(str(error), language=None)
     st.stop()
 
-meta = assistant.documents[row.document_id]
-as_of = f"as of {meta.as_of.isoformat()}" if meta.as_of else "undated"
-where = f"sheet {view.sheet}, " if view.sheet else ""
-span = f"line {view.line_start}" if view.line_start == view.line_end else f"lines {view.line_start}-{view.line_end}"
+citation = assistant.citation(row_id)
+item_no = f" · {label('item_no', lang, number=row.item_no)}" if row.item_no else ""
 st.text(
-    f"Row: {view.row_id}\n"
-    f"Vendor: {meta.vendor}\n"
-    f"Document: {meta.title} ({as_of})\n"
-    f"File: {view.file}, {where}{span} of {view.total_lines}"
+    t(
+        "source_header",
+        lang,
+        row=f"{view.row_id}{item_no}",
+        vendor=citation.vendor,
+        document=document_text(citation, lang),
+        file=view.file,
+        span=line_span(view.line_start, view.line_end, view.sheet, lang),
+        total=view.total_lines,
+    )
 )
 if not view.matches_index:
-    st.warning(
-        "The file no longer has the quoted text at these lines: the document changed after the index was built. "
-        "Rebuild the index (`assistant build`) before relying on this citation.",
-        icon="⚠️",
-    )
-render_source(view)
+    st.warning(t("file_changed", lang), icon=":material/warning:")
+render_source(view, lang)
+render_checklist(assistant, row.document_id, lang)

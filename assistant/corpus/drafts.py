@@ -48,9 +48,3 @@ class ParsedDocument:
         self.rows.append(row)
         for line in range(row.line_start, row.line_end + 1):
             self.line_kinds[(row.sheet, line)] = "row"
-
-    def line_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for kind in self.line_kinds.values():
-            counts[kind] = counts.get(kind, 0) + 1
-        return dict(sorted(counts.items()))

@@ -13,10 +13,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.corpus.drafts import ParsedDocument, RowDraft
+from assistant.corpus.limits import MAX_ROW_CHARS
 from assistant.corpus.models import CorpusMeta, DocumentMeta, DocumentReport, Layout, Row
 from assistant.corpus.pages import parse_page
-from assistant.corpus.reading import read_lines
+from assistant.corpus.paths import confined, is_file
+from assistant.corpus.reading import read_document, read_lines
 from assistant.corpus.spreadsheets import parse_csv_checksheet, parse_xlsx_checksheet
+from assistant.corpus.statuses import answer_status
 from assistant.corpus.tsv import parse_tsv_checksheet
 from assistant.errors import CorpusError
 
@@ -54,9 +57,9 @@ class Document:
 class Corpus:
     """All documents of a corpus folder, the rows in document order, and the documents that failed.
 
-    >>> corpus = load_corpus(Path("corpus"))  # doctest: +SKIP
-    >>> corpus.rows[0].id  # doctest: +SKIP
-    'voiceping/security-page-en#1'
+    >>> corpus = load_corpus(Path("corpus"))
+    >>> corpus.rows[0].id, len(corpus.rows), sorted(corpus.errors)
+    ('voiceping/security-page-en#1', 343, [])
     """
 
     root: Path
@@ -113,11 +116,11 @@ class Corpus:
 
 def load_metadata(root: Path) -> CorpusMeta:
     """Read and validate ``<root>/corpus.toml``; errors name the file (and the line, for TOML syntax)."""
-    path = root / METADATA_FILE
-    if not path.is_file():
+    path = confined(root, METADATA_FILE)
+    if not is_file(path):
         raise CorpusError(path, f"missing; a corpus folder needs {METADATA_FILE} listing its documents")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_document(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+)", str(exc))  # Python < 3.14 has no exc.lineno
         raise CorpusError(path, f"invalid TOML: {exc}", line=int(found[1]) if found else None) from None
@@ -141,6 +144,13 @@ def parse_document(meta: DocumentMeta, path: Path) -> ParsedDocument:
     if not parsed.rows:
         raise CorpusError(path, f"no rows found for layout {meta.layout!r}; check the layout in {METADATA_FILE}")
     for draft in parsed.rows:
+        if len(draft.source_text) > MAX_ROW_CHARS:
+            raise CorpusError(
+                path,
+                f"the row at lines {draft.line_start}-{draft.line_end} is {len(draft.source_text):,} characters; "
+                f"the limit is {MAX_ROW_CHARS:,}: close the quote or cell that runs on, or split the row",
+                line=draft.line_start,
+            )
         if draft.language not in meta.languages:
             raise CorpusError(
                 path,
@@ -163,6 +173,7 @@ def _row(meta: DocumentMeta, number: int, draft: RowDraft) -> Row:
         item=draft.item,
         question=draft.question,
         answer=draft.answer,
+        answer_status=answer_status(draft.answer) if draft.kind in ("sheet_row", "table_row") else None,
         detail=draft.detail,
         notes=draft.notes,
         fields=draft.fields,
@@ -176,13 +187,13 @@ def _row(meta: DocumentMeta, number: int, draft: RowDraft) -> Row:
 
 
 def load_document(meta: DocumentMeta, root: Path) -> Document:
-    """Load one document of the corpus folder ``root``."""
-    path = root / meta.file
-    if not path.is_file():
+    """Load one document of the corpus folder ``root``; its file must be inside the folder (see `confined`)."""
+    path = confined(root, meta.file)
+    if not is_file(path):
         raise CorpusError(path, f"file not found; fix the 'file' of document {meta.key!r} in {METADATA_FILE}")
     parsed = parse_document(meta, path)
     rows = tuple(_row(meta, n, draft) for n, draft in enumerate(parsed.rows, start=1))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_document(path)).hexdigest()
     return Document(meta=meta, path=path, sha256=digest, rows=rows, line_kinds=dict(parsed.line_kinds))
 
 

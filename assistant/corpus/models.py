@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assistant.corpus.statuses import AnswerStatus
+
 Layout = Literal["markdown_page", "web_page", "markdown", "tsv_checksheet", "csv_checksheet", "xlsx_checksheet"]
 RowKind = Literal["sheet_row", "table_row", "bullet", "paragraph"]
 LineKind = Literal[
@@ -140,6 +142,8 @@ class Row(BaseModel):
     item: str = ""  # the evaluation item, sub-category or label
     question: str = ""  # what the item asks or checks ("Check Details", "内容", "規定内容")
     answer: str = ""  # the vendor's answer or status cell ("Yes", "有", "○対応済", a bullet's statement)
+    #: The answer cell read as one status ("有" and "Yes" are both "yes"), None when it states none.
+    answer_status: AnswerStatus | None = None
     detail: str = ""
     notes: str = ""
     fields: dict[str, str] = Field(default_factory=dict)  # every cell of the row by column name, as written
@@ -154,19 +158,6 @@ class Row(BaseModel):
     def number(self) -> int:
         """The row's position in its document (the ``n`` of its id)."""
         return int(self.id.rsplit("#", 1)[1])
-
-    @property
-    def section_path(self) -> str:
-        return " > ".join(self.section)
-
-
-class LineCount(BaseModel):
-    """How many lines of a document were read as each kind (every line is accounted for)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: LineKind
-    count: int
 
 
 class DocumentReport(BaseModel):

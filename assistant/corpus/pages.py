@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from assistant.corpus.columns import assign_roles, column_names
 from assistant.corpus.drafts import ParsedDocument, RowDraft
-from assistant.corpus.models import DocumentMeta
+from assistant.corpus.models import DocumentMeta, LineKind
 
 _BULLET = re.compile(r"^\s*(?:[-*+•・●◦▪]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
 _MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
@@ -153,65 +153,84 @@ def _adjacent(a: _Block, b: _Block) -> bool:
     return b.line == a.line + 1
 
 
+#: Block kinds that only mark their line: (the line kind, whether an earlier reading of the line wins).
+_MARKS: dict[str, tuple[LineKind, bool]] = {
+    "blank": ("blank", True),
+    "boilerplate": ("boilerplate", False),
+    "separator": ("table_header", False),
+    "glued_header": ("table_header", False),
+}
+
+
+@dataclass
+class _PageReader:
+    """Reads a page's blocks in order, keeping the heading path, the current table header and glued rows."""
+
+    language: str
+    parsed: ParsedDocument = field(default_factory=ParsedDocument)
+    path_by_level: dict[int, str] = field(default_factory=dict)
+    table_header: list[str] | None = None
+    glued: list[_Block] = field(default_factory=list)
+    paragraphs: list[tuple[_Block, tuple[str, ...]]] = field(default_factory=list)
+
+    def section(self) -> list[str]:
+        return [self.path_by_level[k] for k in sorted(self.path_by_level)]
+
+    def flush_glued(self) -> None:
+        if self.glued:
+            for draft in _glued_rows(self.glued, self.section(), self.language):
+                self.parsed.add(draft)
+            self.glued.clear()
+
+    def read(self, block: _Block) -> None:
+        if block.kind != "glued_row":
+            self.flush_glued()
+        if block.kind not in ("table", "separator"):
+            self.table_header = None  # a markdown table ends at the first line that is not a table line
+        if block.kind in _MARKS:
+            kind, weak = _MARKS[block.kind]
+            (self.parsed.mark_default if weak else self.parsed.mark)(block.line, kind)
+        elif block.kind == "heading":
+            level = block.level or 1
+            self.path_by_level = {k: v for k, v in self.path_by_level.items() if k < level}
+            self.path_by_level[level] = block.text
+            self.parsed.mark(block.line, "heading")
+        elif block.kind == "paragraph":
+            self.paragraphs.append((block, tuple(self.section())))
+            for number in range(block.line, block.last + 1):
+                self.parsed.mark_default(number, "paragraph")
+        elif block.kind == "table":
+            self.read_table_line(block)
+        elif block.kind == "glued_row":
+            self.glued.append(block)
+        elif block.kind == "bullet":
+            self.parsed.add(_bullet_row(block, self.section(), self.language))
+
+    def read_table_line(self, block: _Block) -> None:
+        if self.table_header is None:
+            self.table_header = block.cells
+            self.parsed.mark(block.line, "table_header")
+        else:
+            self.parsed.add(_table_row(block, self.table_header, self.section(), self.language))
+
+    def finish(self) -> ParsedDocument:
+        self.flush_glued()
+        _paragraph_rows(self.paragraphs, self.parsed, self.language)
+        self.parsed.rows.sort(key=lambda r: r.line_start)
+        return self.parsed
+
+
 def parse_page(lines: Sequence[str], meta: DocumentMeta, path: str) -> ParsedDocument:
     """Rows of a web page or markdown document (see the module docstring)."""
-    language = meta.languages[0]
     blocks = _blocks(lines)
     if meta.layout == "markdown":
         blocks = _join_paragraphs(blocks)  # real markdown marks its headings with '#'
     else:
         _infer_heading_levels(blocks)
-    parsed = ParsedDocument()
-    path_by_level: dict[int, str] = {}
-    table_header: list[str] | None = None
-    glued: list[_Block] = []
-    paragraphs: list[tuple[_Block, tuple[str, ...]]] = []
-
-    def section() -> list[str]:
-        return [path_by_level[k] for k in sorted(path_by_level)]
-
-    def flush_glued() -> None:
-        if glued:
-            for draft in _glued_rows(glued, section(), language):
-                parsed.add(draft)
-            glued.clear()
-
+    reader = _PageReader(meta.languages[0])
     for block in blocks:
-        if block.kind != "glued_row":
-            flush_glued()
-        if block.kind not in ("table", "separator"):
-            table_header = None  # a markdown table ends at the first line that is not a table line
-        if block.kind == "blank":
-            parsed.mark_default(block.line, "blank")
-        elif block.kind == "boilerplate":
-            parsed.mark(block.line, "boilerplate")
-        elif block.kind == "heading":
-            level = block.level or 1
-            path_by_level = {k: v for k, v in path_by_level.items() if k < level}
-            path_by_level[level] = block.text
-            parsed.mark(block.line, "heading")
-        elif block.kind == "paragraph":
-            paragraphs.append((block, tuple(section())))
-            for number in range(block.line, block.last + 1):
-                parsed.mark_default(number, "paragraph")
-        elif block.kind == "separator":
-            parsed.mark(block.line, "table_header")
-        elif block.kind == "table":
-            if table_header is None:
-                table_header = block.cells
-                parsed.mark(block.line, "table_header")
-            else:
-                parsed.add(_table_row(block, table_header, section(), language))
-        elif block.kind == "glued_header":
-            parsed.mark(block.line, "table_header")
-        elif block.kind == "glued_row":
-            glued.append(block)
-        elif block.kind == "bullet":
-            parsed.add(_bullet_row(block, section(), language))
-    flush_glued()
-    _paragraph_rows(paragraphs, parsed, language)
-    parsed.rows.sort(key=lambda r: r.line_start)
-    return parsed
+        reader.read(block)
+    return reader.finish()
 
 
 def _table_row(block: _Block, header: list[str], section: list[str], language: str) -> RowDraft:

@@ -1,9 +1,11 @@
-"""Text lines from a document file, with clear errors for empty, binary and non-UTF-8 files."""
+"""Text lines from a document file, with clear errors for empty, binary, non-UTF-8 and oversized files."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from assistant.corpus.limits import MAX_DOCUMENT_BYTES, MAX_LINE_CHARS
 from assistant.errors import CorpusError
 
 _LEGACY_ENCODINGS = ("cp932", "euc_jp", "euc_kr", "cp949", "cp1252")
@@ -46,7 +48,17 @@ def decode_lines(data: bytes, path: str | Path) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line does not start another
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]), default=0)
+    if lines and len(lines[longest]) > MAX_LINE_CHARS:
+        number = longest + 1
+        raise CorpusError(
+            path,
+            f"line {number} is {len(lines[longest]):,} characters; the limit is {MAX_LINE_CHARS:,}, more than an "
+            "Excel cell holds: put one question and its answer per line",
+            line=number,
+        )
+    return lines
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -57,12 +69,29 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def read_lines(path: Path) -> list[str]:
-    """The lines of a text document; see `decode_lines`."""
+def read_document(path: Path) -> bytes:
+    """The bytes of a document file; CorpusError when it cannot be read or is over `MAX_DOCUMENT_BYTES`.
+
+    The size is checked before anything is read, and no more than the limit is ever read.
+    """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(MAX_DOCUMENT_BYTES + 1) if size <= MAX_DOCUMENT_BYTES else b""
     except OSError as exc:
         raise CorpusError(
             path, f"cannot read the file ({exc.strerror}); check the 'file' entry in corpus.toml"
         ) from None
-    return decode_lines(data, path)
+    size = max(size, len(data))
+    if size > MAX_DOCUMENT_BYTES:
+        raise CorpusError(
+            path,
+            f"the file is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,} (10 MiB, hundreds of times a real "
+            "checksheet): split the document, or remove what is not questions and answers",
+        )
+    return data
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a text document; see `decode_lines`."""
+    return decode_lines(read_document(path), path)

@@ -168,6 +168,26 @@ def _apply_group(cells: Sequence[str], columns: Columns, state: _State) -> None:
             state.levels[index] = [cells[index]]
 
 
+def _carry_new_value(
+    state: _State, columns: Columns, index: int, cell: str, subs: tuple[str, ...], same_item: bool
+) -> str:
+    """A filled cell of a carried column: it becomes the value carried down, and starts afresh what depends on it."""
+    levels = state.levels.get(index, [])
+    # A new item number resets the item, but not the category, which is above items whatever its column.
+    is_category = columns.roles[index] == "category"
+    categories = frozenset(i for i, r in enumerate(columns.roles) if r == "category")
+    state.clear_carry_from(index + 1, keep=frozenset() if is_category else categories)
+    if subs:
+        state.levels[index] = [cell, *subs]
+    elif same_item and len(levels) > 1:
+        state.levels[index] = [*levels[:-1], cell]  # a new sub-item of the same numbered item
+    else:
+        state.levels[index] = [cell]
+    if is_category:
+        state.set_section(index, cell)
+    return " / ".join(state.levels[index])
+
+
 def _row(
     table: Table,
     columns: Columns,
@@ -196,21 +216,8 @@ def _row(
         subs = subvalues[index]
         if columns.carries(index):
             if cell:
-                levels = state.levels.get(index, [])
-                # A new value starts afresh what depends on it: a new item number resets the item,
-                # but not the category, which is above items whatever its column.
-                is_category = columns.roles[index] == "category"
-                categories = frozenset(i for i, r in enumerate(columns.roles) if r == "category")
-                state.clear_carry_from(index + 1, keep=frozenset() if is_category else categories)
-                if subs:
-                    state.levels[index] = [cell, *subs]
-                elif continues_item and len(levels) > 1 and index != item_no_index:
-                    state.levels[index] = [*levels[:-1], cell]  # a new sub-item of the same numbered item
-                else:
-                    state.levels[index] = [cell]
-                if columns.roles[index] == "category":
-                    state.set_section(index, cell)
-                values.append(" / ".join(state.levels[index]))
+                same_item = continues_item and index != item_no_index
+                values.append(_carry_new_value(state, columns, index, cell, subs, same_item))
             else:
                 value = " / ".join(state.levels.get(index, []))
                 if value:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from assistant.corpus.drafts import ParsedDocument
 from assistant.corpus.language import detect_language
 from assistant.corpus.models import DocumentMeta
 from assistant.corpus.sheets import SheetLine, Table, parse_tables
+from assistant.corpus.workbooks import check_sheet_size, open_workbooks
 from assistant.errors import CorpusError
 
 #: How far down a sheet the header row is looked for.
@@ -134,16 +134,7 @@ def _cell_text(value: Any) -> str:
 
 def parse_xlsx_checksheet(path: Path, meta: DocumentMeta) -> ParsedDocument:
     """Rows of every worksheet with a header; line numbers are sheet row numbers."""
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        values_book = openpyxl.load_workbook(path, data_only=True)
-        formula_book = openpyxl.load_workbook(path, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise CorpusError(
-            path, f"not a readable XLSX workbook ({exc}); save it as .xlsx from Excel or LibreOffice"
-        ) from None
+    values_book, formula_book = open_workbooks(path)
     parsed = ParsedDocument()
     tables: list[Table] = []
     for sheet in values_book.worksheets:
@@ -165,10 +156,7 @@ def parse_xlsx_checksheet(path: Path, meta: DocumentMeta) -> ParsedDocument:
 
 def sheet_lines(path: Path, sheet: str) -> list[str]:
     """The rows of one worksheet as the parser reads them (cells joined by tabs), for source views."""
-    import openpyxl
-
-    values_book = openpyxl.load_workbook(path, data_only=True)
-    formula_book = openpyxl.load_workbook(path, data_only=False)
+    values_book, formula_book = open_workbooks(path)
     if sheet not in values_book.sheetnames:
         raise CorpusError(path, f"no worksheet {sheet!r}; the workbook changed since the index was built")
     grid = _sheet_grid(values_book[sheet], formula_book[sheet], path)
@@ -177,6 +165,7 @@ def sheet_lines(path: Path, sheet: str) -> list[str]:
 
 def _sheet_grid(sheet: Any, formulas: Any, path: Path) -> list[tuple[int, list[str]]]:
     """Cell texts row by row; a vertically merged cell's value is repeated in every row it spans."""
+    check_sheet_size(sheet, path)
     max_row, max_col = sheet.max_row, sheet.max_column
     values: dict[tuple[int, int], str] = {}
     for row in sheet.iter_rows(min_row=1, max_row=max_row, max_col=max_col):

@@ -50,7 +50,11 @@ PROBES = (
 #: and drops by 10-25 % at 4096-8192 (evals/bench/README.md, "batching").
 BATCH_TEXTS = 64
 TOKEN_BUDGET = 512
-_INSTALL_HINT = "install it with `pip install 'checksheet-assistant[onnx]'`, or use backend torch"
+#: onnxruntime and onnx are required dependencies of the package: missing, the install is incomplete.
+_INSTALL_HINT = (
+    "the install is incomplete; reinstall the package (`pip install checksheet-assistant`, or `make run` in a "
+    "checkout), or set ASSISTANT_BACKEND=torch"
+)
 
 
 class OnnxEmbedder(ModelIdentity):

@@ -9,18 +9,47 @@ from assistant.evaluation.runner import RANKING_METRICS, EvalReport
 _COLUMNS = (*RANKING_METRICS, "n")
 
 
+_COUNTS = {"n", "questions", "correct", "got_answered", "got_conflict", "got_no_answer"}
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return "-" if value is None else str(value)
 
 
+def _cell(column: str, value: object) -> str:
+    """A table cell: counts as whole numbers (the JSON model stores them as floats), rates with 3 decimals."""
+    if column in _COUNTS and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _fmt(value)
+
+
 def _table(title: str, groups: dict[str, dict[str, float]]) -> list[str]:
     lines = [f"### {title}", "", "| group | questions | " + " | ".join(_COLUMNS) + " |"]
     lines.append("|---|---:|" + "---:|" * len(_COLUMNS))
     for name, stats in groups.items():
-        cells = [_fmt(stats.get(c)) for c in _COLUMNS]
-        lines.append(f"| {name} | {_fmt(stats.get('questions'))} | " + " | ".join(cells) + " |")
+        cells = [_cell(c, stats.get(c)) for c in _COLUMNS]
+        lines.append(f"| {name} | {_cell('questions', stats.get('questions'))} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+_DECISION_COLUMNS = ("questions", "correct", "accuracy", "got_answered", "got_conflict", "got_no_answer")
+
+
+def _decisions_table(decisions: dict[str, dict[str, float]]) -> list[str]:
+    lines = [
+        "## Decisions (answered / conflict / no answer)",
+        "",
+        "Right when: expected answered -> answered with a relevant first row (and every expected outdated row shown "
+        "as outdated); expected conflict -> conflict showing every expected conflicting row; expected no answer -> "
+        "no answer.",
+        "",
+        "| decision kind | " + " | ".join(_DECISION_COLUMNS) + " |",
+        "|---|" + "---:|" * len(_DECISION_COLUMNS),
+    ]
+    for name, stats in decisions.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(c, stats.get(c)) for c in _DECISION_COLUMNS) + " |")
     return [*lines, ""]
 
 
@@ -42,11 +71,16 @@ def markdown_report(report: EvalReport) -> str:
         "",
         "| " + " | ".join(_COLUMNS) + " |",
         "|" + "---:|" * len(_COLUMNS),
-        "| " + " | ".join(_fmt(overall.get(c)) for c in _COLUMNS) + " |",
+        "| " + " | ".join(_cell(c, overall.get(c)) for c in _COLUMNS) + " |",
         "",
         *_table("By language", report.by_language),
         *_table("By vendor", report.by_vendor),
         *_table("By kind", report.by_kind),
+        *_table("Questionnaire-style questions and the others", report.by_set),
+        *_table(
+            "Questionnaire-style questions by language (and their cross-lingual ones)", report.questionnaire_by_language
+        ),
+        *_decisions_table(report.decisions),
         '## Abstention ("no reliable answer")',
         "",
         f"- AUROC of the confidence, answerable vs unanswerable: {_fmt(abstention.get('auroc'))}",
@@ -69,6 +103,19 @@ def markdown_report(report: EvalReport) -> str:
         lines.append(
             f"| {o.id} | {_escape(o.question)} | {_escape(expected)} | {_escape(first)} | {rank} | {o.status} | "
             f"{o.confidence:.3f} |"
+        )
+    lines += [
+        "",
+        "## Decision failures (decision-case questions)",
+        "",
+        "| id | kind | question | expected | got | first row | shown outdated | shown conflicting |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for o in report.decision_failures():
+        expected = o.expected_status + (f", outdated {', '.join(o.expected_outdated)}" if o.expected_outdated else "")
+        lines.append(
+            f"| {o.id} | {o.decision_kind} | {_escape(o.question)} | {_escape(expected)} | {o.status} | "
+            f"{o.ranked[0] if o.ranked else '-'} | {', '.join(o.outdated) or '-'} | {', '.join(o.conflicting) or '-'} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""Numbers from running labelled questions through the assistant: ranking, abstention and latency."""
+"""Numbers from running labelled questions through the assistant: ranking, decisions, abstention and latency."""
 
 from __future__ import annotations
 
@@ -11,17 +11,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.answers import AskResult
 from assistant.corpus.models import Row
 from assistant.evaluation.metrics import abstention_counts, auroc, compute, latency_summary, risk_coverage_curve
-from assistant.evaluation.questions import EvalQuestion
+from assistant.evaluation.questions import DECISION_KINDS, EvalQuestion
 
 RANKING_METRICS = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10")
 DEPTH = 10
+#: Rows of the decisions table, in this order: the decision kinds, then the questions without one.
+DECISION_ROWS = (*DECISION_KINDS, "plain answerable", "plain unanswerable")
 
 
 class Asker(Protocol):
     """What the evaluation needs from the assistant."""
 
-    rows: tuple[Row, ...]
     threshold: float
+
+    @property
+    def rows(self) -> Iterable[Row]:
+        """Every indexed row (read once per evaluation)."""
+        ...
 
     def ask(
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
@@ -48,11 +54,37 @@ class Outcome(BaseModel):
     top_answer: str
     expected: list[str]
     latency_ms: float
+    expected_status: str = "answered"
+    decision_kind: str = "plain answerable"
+    questionnaire: bool = False
+    filter_language: str | None = None
+    conflicting: list[str] = Field(default_factory=list)  # row ids the result shows as disagreeing
+    outdated: list[str] = Field(default_factory=list)  # row ids the result shows as outdated
+    expected_conflicting: list[str] = Field(default_factory=list)
+    expected_outdated: list[str] = Field(default_factory=list)
+    reason_code: str | None = None
+    features: dict[str, float] = Field(default_factory=dict)  # what the confidence was computed from
 
     @property
     def correct(self) -> bool:
         """The top row is relevant (never true for an unanswerable question)."""
         return bool(self.relevant_flags) and self.relevant_flags[0]
+
+    @property
+    def decision_correct(self) -> bool:
+        """The result reached the expected decision.
+
+        answered: status "answered", the top row relevant and every expected outdated row shown as outdated;
+        conflict: status "conflict" with every expected conflicting row among the result's conflicting rows;
+        no_answer: status "no_answer".
+        """
+        if self.status != self.expected_status:
+            return False
+        if self.expected_status == "answered":
+            return self.correct and set(self.expected_outdated) <= set(self.outdated)
+        if self.expected_status == "conflict":
+            return set(self.expected_conflicting) <= set(self.conflicting)
+        return True
 
     @property
     def answered(self) -> bool:
@@ -73,6 +105,12 @@ class EvalReport(BaseModel):
     by_language: dict[str, dict[str, float]]
     by_vendor: dict[str, dict[str, float]]
     by_kind: dict[str, dict[str, float]]
+    #: Ranking metrics of the questionnaire-style questions (tag "questionnaire") and of the others ...
+    by_set: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: ... and of the questionnaire-style ones per language, plus their cross-lingual subset ("cross_lingual").
+    questionnaire_by_language: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: Per decision kind: questions, how many reached the expected decision, accuracy, and the statuses returned.
+    decisions: dict[str, dict[str, float]] = Field(default_factory=dict)
     abstention: dict[str, Any]
     latency_ms: dict[str, float]
     outcomes: list[Outcome] = Field(default_factory=list)
@@ -81,19 +119,25 @@ class EvalReport(BaseModel):
         """Answerable questions whose top row is wrong, and unanswerable questions that got an answer."""
         return [o for o in self.outcomes if (o.answerable and not o.correct) or (not o.answerable and o.answered)]
 
+    def decision_failures(self) -> list[Outcome]:
+        """Decision-case questions (not the plain ones) whose decision was not the expected one."""
+        return [o for o in self.outcomes if o.decision_kind in DECISION_KINDS and not o.decision_correct]
+
 
 def _vendor_of(question: EvalQuestion, rows_by_id: dict[str, Row]) -> str:
-    if question.vendor:
+    """The vendor asked about: the one chosen (for a vendor_mismatch case the one named), else the labelled rows'."""
+    if question.vendor and question.decision_kind != "vendor_mismatch":
         return question.vendor
-    vendors = {rows_by_id[r].vendor for r in question.relevant if r in rows_by_id}
+    vendors = {rows_by_id[r].vendor for r in [*question.relevant, *question.conflicting] if r in rows_by_id}
     return vendors.pop() if len(vendors) == 1 else "any"
 
 
 def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row]) -> Outcome:
-    result = asker.ask(question.question, vendor=question.vendor, k=DEPTH)
-    matches = ([result.answer] if result.answer else []) + result.alternatives
+    result = asker.ask(question.question, vendor=question.vendor, language=question.filter_language, k=DEPTH)
+    # The rows as shown, best first: the answer (or the disagreeing rows), then the rest.
+    matches = ([result.answer] if result.answer else result.conflicting) + result.alternatives
     flags = [question.is_relevant(m.row_id, m.source_text) for m in matches]
-    n_relevant = sum(question.is_relevant(r.id, r.source_text) for r in asker.rows)
+    n_relevant = sum(question.is_relevant(r.id, r.source_text) for r in rows_by_id.values())
     first = next((i + 1 for i, flag in enumerate(flags) if flag), None)
     top = matches[0].answer_text().replace("\n", " / ")[:200] if matches else ""
     return Outcome(
@@ -112,6 +156,16 @@ def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row
         top_answer=top,
         expected=[*question.relevant, *(f"contains {s!r}" for s in question.answer_contains)],
         latency_ms=result.timings_ms.get("total", 0.0),
+        expected_status=question.status,
+        decision_kind=question.decision_kind,
+        questionnaire="questionnaire" in question.tags,
+        filter_language=question.filter_language,
+        conflicting=[m.row_id for m in result.conflicting],
+        outdated=[m.row_id for m in result.outdated],
+        expected_conflicting=question.conflicting,
+        expected_outdated=question.outdated,
+        reason_code=result.reason_code,
+        features=result.features,
     )
 
 
@@ -134,6 +188,36 @@ def _grouped(outcomes: Sequence[Outcome], key: Callable[[Outcome], str]) -> dict
         stats["questions"] = len(groups[name])
         result[name] = stats
     return result
+
+
+def _questionnaire_by_language(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Ranking of the questionnaire-style questions per question language, plus their cross-lingual ones."""
+    questionnaire = [o for o in outcomes if o.questionnaire]
+    groups = _grouped(questionnaire, lambda o: o.language)
+    cross = [o for o in questionnaire if o.kind == "cross_lingual"]
+    if cross:
+        groups["cross_lingual"] = {**_ranking(cross), "questions": len(cross)}
+    return groups
+
+
+def decisions(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Per decision kind (DECISION_ROWS, then "all"): questions, right decisions, accuracy, statuses returned."""
+    table: dict[str, dict[str, float]] = {}
+    for name in (*DECISION_ROWS, "all"):
+        group = [o for o in outcomes if name in ("all", o.decision_kind)]
+        if not group:
+            continue
+        right = sum(o.decision_correct for o in group)
+        table[name] = {
+            "questions": len(group),
+            "correct": right,
+            "accuracy": right / len(group),
+            **{
+                f"got_{status}": sum(o.status == status for o in group)
+                for status in ("answered", "conflict", "no_answer")
+            },
+        }
+    return table
 
 
 def summarize(outcomes: Sequence[Outcome], threshold: float) -> dict[str, Any]:
@@ -183,6 +267,9 @@ def evaluate(
         by_language=_grouped(outcomes, lambda o: o.language),
         by_vendor=_grouped(outcomes, lambda o: o.vendor),
         by_kind=_grouped(outcomes, lambda o: o.kind),
+        by_set=_grouped(outcomes, lambda o: "questionnaire" if o.questionnaire else "other"),
+        questionnaire_by_language=_questionnaire_by_language(outcomes),
+        decisions=decisions(outcomes),
         abstention=summarize(outcomes, asker.threshold),
         latency_ms=latency_summary([o.latency_ms for o in outcomes]),
         outcomes=outcomes,

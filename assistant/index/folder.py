@@ -1,78 +1,91 @@
-"""The index folder a person can open: index.faiss, rows.jsonl, documents.json, manifest.json, plus
-language_means.json and the lexical index (lexical.npz with lexical_vocabulary.json).
+"""An index version folder a person can open, written in one go and opened only when every file checks out.
 
-Writes are atomic: a new index is written to a temporary folder beside the target and swapped in
-by renames, so an interrupted build leaves the previous index untouched and usable. A lock file
-beside the folder keeps two processes from building at the same time.
+A version folder (see `versions` for how versions are published and served) holds:
+
+- ``manifest.json``: what the index was built from, and the size and hash of every other file;
+- ``documents.json``: the indexed documents' metadata;
+- the rows (`rowstore`): ``rows.jsonl`` and the arrays ``rows.offsets.npy``, ``rows.documents.npy``,
+  ``rows.languages.npy``;
+- the links between rows (`linkstore`): ``links.offsets.npy``, ``links.targets.npy``, ``links.kinds.npy``,
+  ``links.superseded.json``;
+- each ranking signal's files under names it chooses (the dense signal's ``index.faiss`` and
+  ``language_means.json``, the lexical signal's ``lexical.*.npy`` and ``lexical_vocabulary.json``).
+
+Opening checks every file against the manifest (sizes, then hashes; `integrity`) before reading any:
+a missing, extra, changed or unreadable file is an IndexStaleError naming it, never a traceback and never a
+silent load.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from pydantic import ValidationError
 
+from assistant.corpus.links import Links
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
-from assistant.index.language_means import LanguageMeans
+from assistant.index import linkstore, rowstore, versions
+from assistant.index.integrity import FileMismatch, stamp_files, verify_files
+from assistant.index.linkstore import StoredLinks
 from assistant.index.manifest import IndexManifest
-from assistant.index.vectors import VectorIndex
-from assistant.lexical import BM25
+from assistant.index.rowstore import RowStore, WrittenRows
+from assistant.signals import SavedShape, Signal, registered
 
 MANIFEST = "manifest.json"
-ROWS = "rows.jsonl"
 DOCUMENTS = "documents.json"
-FAISS = "index.faiss"
-MEANS = "language_means.json"
-LEXICAL = "lexical.npz"
-VOCABULARY = "lexical_vocabulary.json"
-FILES = (FAISS, ROWS, DOCUMENTS, MEANS, LEXICAL, VOCABULARY, MANIFEST)
+#: The files every index has; each signal adds its own (`SignalType.files`).
+FILES = (DOCUMENTS, *rowstore.FILES, *linkstore.FILES, MANIFEST)
+#: A manifest larger than this is not one this program wrote (it is read whole).
+MAX_MANIFEST_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
 class StoredIndex:
-    """An index as loaded from its folder."""
+    """An index as opened from its version folder: the manifest and documents in memory, rows and links on disk."""
 
     path: Path
     manifest: IndexManifest
-    rows: tuple[Row, ...]
+    rows: RowStore
     documents: dict[str, DocumentMeta]
-    vectors: VectorIndex
-    means: LanguageMeans
-    lexical: BM25
+    links: StoredLinks
+    #: The ranking signals by name, in the order the manifest lists them.
+    signals: dict[str, Signal]
+    #: The version's readers lock, held while this index is open (a build then keeps the version).
+    _readers: IO[str] | None = field(default=None, repr=False, compare=False)
 
-
-@contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock for building ``index_dir`` (other builders wait)."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = index_dir.parent / f".{index_dir.name}.lock"
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    def close(self) -> None:
+        """Let a build remove this version once no other process serves it."""
+        if self._readers is not None:
+            self._readers.close()
 
 
 def read_manifest(index_dir: Path) -> IndexManifest | None:
-    """The manifest of the index in ``index_dir``, or None when there is no index there."""
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        return None
+    """The manifest of the current index in ``index_dir``, or None when there is no index there."""
+    for _ in range(5):  # a build may switch to a new version and retire this one meanwhile
+        version = versions.current(index_dir)
+        if version is None:
+            return None
+        if (version / MANIFEST).is_file() or versions.current(index_dir) == version:
+            return _manifest(version)
+    raise IndexStaleError(f"the index in {index_dir} kept changing while it was opened; try again")
+
+
+def _manifest(version: Path) -> IndexManifest:
+    path = version / MANIFEST
     try:
-        return IndexManifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError) as exc:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError(f"larger than {MAX_MANIFEST_BYTES} bytes")
+        if not versions.manifest_matches(version):
+            raise ValueError("its hash does not end the version folder's name: it changed after the build")
+        return IndexManifest.model_validate_json(path.read_bytes())
+    except (ValidationError, ValueError, OSError) as exc:
         raise IndexStaleError(
-            f"{path} is unreadable ({exc.__class__.__name__}); rebuild with 'assistant build'"
+            f"{path} is unreadable ({exc.__class__.__name__}: {str(exc)[:200]}); rebuild with 'assistant build'"
         ) from None
 
 
@@ -81,79 +94,132 @@ def save(
     manifest: IndexManifest,
     rows: Sequence[Row],
     documents: Sequence[DocumentMeta],
-    vectors: VectorIndex,
-    means: LanguageMeans,
-    lexical: BM25,
-) -> None:
-    """Write the index to a temporary folder, then swap it in place of ``index_dir``."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    links: Links,
+    signals: dict[str, Signal],
+    lines: Sequence[bytes] | None = None,
+) -> Path:
+    """Write a new version of the index and make it the current one (the caller holds the build lock)."""
+    staging = versions.new_staging(index_dir)
     try:
-        vectors.save(staging / FAISS)
-        with (staging / ROWS).open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(row.model_dump_json() + "\n")
-        docs = [d.model_dump(mode="json") for d in documents]
-        (staging / DOCUMENTS).write_text(json.dumps(docs, ensure_ascii=False, indent=2), encoding="utf-8")
-        means.save(staging / MEANS)
-        lexical.save(staging / LEXICAL, staging / VOCABULARY)
-        # The manifest goes last: a folder without one is never taken for an index.
-        (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        for name in FILES:
-            os.chmod(staging / name, 0o644)
-        os.chmod(staging, 0o755)
-        _swap(staging, index_dir)
+        written = write(staging, manifest, rows, documents, links, signals, lines)
+        if manifest.rows_sha256 and written.sha256 != manifest.rows_sha256:
+            raise ValueError("the rows written differ from the rows the manifest was made for")
+        return versions.publish(index_dir, staging)
     finally:
         if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            versions.cleanup(index_dir)
 
 
-def _swap(staging: Path, index_dir: Path) -> None:
-    if not index_dir.exists():
-        staging.rename(index_dir)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.old-", dir=index_dir.parent))
-    retired.rmdir()
-    index_dir.rename(retired)
-    try:
-        staging.rename(index_dir)
-    except OSError:
-        retired.rename(index_dir)  # put the previous index back
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+def write(
+    folder: Path,
+    manifest: IndexManifest,
+    rows: Sequence[Row],
+    documents: Sequence[DocumentMeta],
+    links: Links,
+    signals: dict[str, Signal],
+    lines: Sequence[bytes] | None = None,
+) -> WrittenRows:
+    """Write every file of an index into ``folder``; the manifest, with the files' stamps, goes last."""
+    docs = [d.model_dump(mode="json") for d in documents]
+    (folder / DOCUMENTS).write_text(json.dumps(docs, ensure_ascii=False, indent=2), encoding="utf-8")
+    written = rowstore.write_rows(folder, rows, documents, lines)
+    linkstore.write_links(folder, links, rows)
+    for signal in signals.values():
+        signal.save(folder)
+    names = [entry.name for entry in folder.iterdir() if entry.name != MANIFEST]
+    final = manifest.model_copy(update={"rows_sha256": written.sha256, "files": stamp_files(folder, names)})
+    # The manifest goes last: a folder without one is never taken for an index.
+    (folder / MANIFEST).write_text(final.model_dump_json(indent=2), encoding="utf-8")
+    return written
 
 
 def load(index_dir: Path) -> StoredIndex:
-    """Load the index in ``index_dir``; raises IndexStaleError when it is missing or damaged."""
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise IndexStaleError(f"no index in {index_dir}; build it with 'assistant build'")
+    """Open the current index of ``index_dir``; IndexStaleError when it is missing, damaged or changed."""
+    for _ in range(5):  # a build may retire the version between following `current` and locking it
+        version = versions.current(index_dir)
+        if version is None:
+            raise IndexStaleError(f"no index in {index_dir}; build it with 'assistant build'")
+        readers = versions.hold_readers(index_dir, version)
+        if (version / MANIFEST).is_file():
+            try:
+                return open_version(version, readers)
+            except BaseException:
+                if readers is not None:
+                    readers.close()
+                raise
+        if readers is not None:
+            readers.close()
+        if not version.exists() and versions.current(index_dir) != version:
+            continue
+        raise IndexStaleError(f"the index in {index_dir} has no {MANIFEST}; rebuild it with 'assistant build'")
+    raise IndexStaleError(f"the index in {index_dir} kept changing while it was opened; try again")
+
+
+def open_version(version: Path, readers: IO[str] | None = None) -> StoredIndex:
+    """Open one version folder after checking every file against its manifest."""
+    manifest = _manifest(version)
     try:
-        rows = tuple(
-            Row.model_validate_json(line)
-            for line in (index_dir / ROWS).read_text(encoding="utf-8").splitlines()
-            if line.strip()
+        verify_files(
+            version,
+            manifest.files,
+            ignore=(MANIFEST,),
+            sha256_of=rowstore.ROWS,
+            sha256=manifest.rows_sha256,
         )
-        raw_docs = json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
-        documents = {meta.key: meta for meta in (DocumentMeta.model_validate(d) for d in raw_docs)}
-        vectors = VectorIndex.load(index_dir / FAISS)
-        means = LanguageMeans.load(index_dir / MEANS)
-        lexical = BM25.load(index_dir / LEXICAL, index_dir / VOCABULARY)
-    except (OSError, ValidationError, ValueError, RuntimeError, KeyError) as exc:
+    except FileMismatch as exc:
         raise IndexStaleError(
-            f"the index in {index_dir} is damaged ({exc}); rebuild it with 'assistant build'"
+            f"the index in {version} is damaged: {version / exc.name} {exc.problem}; rebuild it with "
+            "'assistant build'"
         ) from None
-    if len(rows) != manifest.rows or vectors.size != manifest.rows or lexical.size != manifest.rows:
+    required = set(FILES) - {MANIFEST}
+    for name in manifest.signals:
+        kind = registered().get(name)
+        if kind is None:
+            raise IndexStaleError(
+                f"the index in {version} uses signal {name!r}, which this version does not have; rebuild it "
+                "with 'assistant build'"
+            )
+        required |= set(kind.files)
+    if not required <= set(manifest.files):
+        missing = ", ".join(sorted(required - set(manifest.files)))
+        raise IndexStaleError(f"the index in {version} lacks {missing}; rebuild it with 'assistant build'")
+    return _open(version, manifest, readers)
+
+
+def _open(version: Path, manifest: IndexManifest, readers: IO[str] | None) -> StoredIndex:
+    reading = DOCUMENTS
+    shape = SavedShape(rows=manifest.rows, dimension=manifest.dimension)
+    try:
+        raw_docs = json.loads((version / DOCUMENTS).read_text(encoding="utf-8"))
+        if not isinstance(raw_docs, list):
+            raise ValueError("not a list of documents")
+        metas = [DocumentMeta.model_validate(d) for d in raw_docs]
+        reading = rowstore.ROWS
+        rows = RowStore.open(version, metas)
+        reading = linkstore.TARGETS
+        links = StoredLinks.open(version, rows)
+        signals: dict[str, Signal] = {}
+        for name in manifest.signals:
+            reading = f"the {name} signal's files"
+            signals[name] = registered()[name].load(version, shape)
+    except Exception as exc:  # any failure to read a verified file means the index cannot be trusted
         raise IndexStaleError(
-            f"the index in {index_dir} is inconsistent ({len(rows)} rows, {vectors.size} vectors, manifest says "
-            f"{manifest.rows}); rebuild it with 'assistant build'"
+            f"the index in {version} is damaged ({reading}: {exc.__class__.__name__}: {str(exc)[:200]}); rebuild "
+            "it with 'assistant build'"
+        ) from None
+    sizes = {"rows": len(rows), **{name: signal.size for name, signal in signals.items()}}
+    if any(size != manifest.rows for size in sizes.values()):
+        counts = ", ".join(f"{name} {size}" for name, size in sizes.items())
+        raise IndexStaleError(
+            f"the index in {version} is inconsistent ({counts}; the manifest says {manifest.rows} rows); "
+            "rebuild it with 'assistant build'"
         )
     return StoredIndex(
-        path=index_dir,
+        path=version,
         manifest=manifest,
         rows=rows,
-        documents=documents,
-        vectors=vectors,
-        means=means,
-        lexical=lexical,
+        documents={meta.key: meta for meta in metas},
+        links=links,
+        signals=signals,
+        _readers=readers,
     )

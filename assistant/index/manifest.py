@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.corpus.models import Row
+from assistant.index.integrity import FileStamp
 
 #: Bump when the folder layout or the manifest's meaning changes.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 5
 
 
 class DocumentStamp(BaseModel):
@@ -36,28 +33,21 @@ class IndexManifest(BaseModel):
     query_prompt: str
     passage_prompt: str
     passage_format: int
-    dimension: int  # of the model's embeddings; index vectors are [plain, language-centred], twice as long
-    metric: str = "inner product of [plain, language-centred] unit vectors / sqrt(2): the mean of both cosines"
-    faiss_index: str
+    dimension: int  # of the model's embeddings
+    #: The ranking signals the index holds, by name, with what each records about itself (kind, parameters).
+    signals: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
     rows: int
-    rows_sha256: str  # hash of every row and its passage text: any parser or corpus change shows here
+    #: SHA-256 of rows.jsonl: every row as read from the corpus, so any parser or corpus change shows here, and
+    #: rows edited in the index folder never match it.
+    rows_sha256: str
     corpus_metadata_sha256: str
     documents: dict[str, DocumentStamp] = Field(default_factory=dict)
     skipped: dict[str, str] = Field(default_factory=dict)  # documents that failed to load, and why
     versions: dict[str, str] = Field(default_factory=dict)
     built_at: dt.datetime
     build_seconds: float
-
-
-def rows_digest(rows: Sequence[Row], passages: Sequence[str]) -> str:
-    """A stable hash of the rows and the text they are embedded as."""
-    digest = hashlib.sha256()
-    for row, passage in zip(rows, passages, strict=True):
-        digest.update(json.dumps(row.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode())
-        digest.update(b"\x00")
-        digest.update(passage.encode())
-        digest.update(b"\x01")
-    return digest.hexdigest()
+    #: Every other file of the index folder: its size and hash, checked when the index is opened.
+    files: dict[str, FileStamp] = Field(default_factory=dict)
 
 
 def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
@@ -76,6 +66,12 @@ def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
         )
     if (saved.query_prompt, saved.passage_prompt) != (current.query_prompt, current.passage_prompt):
         reasons.append("prompts changed")
+    if list(saved.signals) != list(current.signals):
+        reasons.append(f"signals {', '.join(saved.signals) or 'none'} -> {', '.join(current.signals)}")
+    for name in [n for n in current.signals if n in saved.signals]:
+        before, after = saved.signals[name].get("version"), current.signals[name].get("version")
+        if after is not None and before != after:
+            reasons.append(f"signal {name} changed (version {before} -> {after})")
     if saved.passage_format != current.passage_format:
         reasons.append(f"passage format {saved.passage_format} -> {current.passage_format}")
     for key in sorted(set(saved.documents) | set(current.documents)):

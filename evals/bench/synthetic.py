@@ -20,7 +20,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,21 +28,23 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.corpus.loader import Corpus, Document
-from assistant.corpus.models import DocumentMeta, Row
+from assistant.corpus.models import DocumentMeta
 from assistant.embedding import Embedder
 from assistant.embedding.embedder import ModelIdentity, Progress
 from assistant.index import build_index
 from assistant.index.folder import MANIFEST, StoredIndex
-from assistant.index.vectors import EXACT_SEARCH_MAX_ROWS
+from assistant.index.manifest import INDEX_FORMAT
+from assistant.memo import Memo
 from assistant.passages import passage_text
 from assistant.settings import Settings
+from assistant.signals.vectors import EXACT_SEARCH_MAX_ROWS
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
 
 #: Bump when the recipe changes: cached synthetic indexes are then rebuilt.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 ROWS_PER_DOCUMENT = 250
 DOCUMENTS_PER_VENDOR = 2
 #: Norm of the noise added to mixed vectors (relative to a unit vector).
@@ -144,14 +146,18 @@ def mixed_vectors(seed_vectors: FloatArray, sources: npt.NDArray[np.int64], rng_
     return out
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
 class FixedEmbedder(ModelIdentity):
-    """An `Embedder` that returns given passage vectors (in corpus order) and embeds questions with the model.
+    """An `Embedder` that returns given vectors for given passages and embeds questions with the model.
 
     Used to build large synthetic indexes without embedding a million rows; the query side (used for the
-    question-side language means) stays real.
+    question-side language means) stays real. A passage that occurs twice gets its first vector.
     """
 
-    def __init__(self, model: Embedder, passages: FloatArray) -> None:
+    def __init__(self, model: Embedder, texts: Iterable[str], passages: FloatArray) -> None:
         super().__init__(
             name=model.name,
             fingerprint=model.fingerprint,
@@ -161,6 +167,10 @@ class FixedEmbedder(ModelIdentity):
         )
         self._model = model
         self._passages = passages
+        # By hash: a million passage texts would double what the build holds in memory.
+        self._position: dict[bytes, int] = {}
+        for position, text in enumerate(texts):
+            self._position.setdefault(_digest(text), position)
 
     def embed_queries(self, texts: Sequence[str]) -> FloatArray:
         return self._model.embed_queries(texts)
@@ -168,11 +178,12 @@ class FixedEmbedder(ModelIdentity):
     def embed_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
     ) -> FloatArray:
-        if len(texts) != len(self._passages):
-            raise ValueError(f"expected all {len(self._passages)} passages at once, got {len(texts)}")
+        positions = [self._position.get(_digest(text), -1) for text in texts]
+        if -1 in positions:
+            raise ValueError(f"no vector for passage {texts[positions.index(-1)][:80]!r}")
         if progress is not None:
             progress(len(texts), len(texts))
-        return self._passages
+        return self._passages[positions]
 
 
 def recipe(size: int, real: bool, fingerprint: str, seed: Corpus) -> dict[str, object]:
@@ -190,13 +201,16 @@ def recipe(size: int, real: bool, fingerprint: str, seed: Corpus) -> dict[str, o
 def cached(index_dir: Path, wanted: dict[str, object]) -> bool:
     """Whether ``index_dir`` holds an index built from ``wanted``, of the FAISS type a build would now choose."""
     path = index_dir / RECIPE_FILE
-    if not (index_dir / MANIFEST).is_file() or not path.is_file():
+    manifest_path = index_dir / "current" / MANIFEST
+    if not manifest_path.is_file() or not path.is_file():
         return False
     found: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format") != INDEX_FORMAT:
+        return False
     size = wanted.get("size")
-    kind = "IndexFlatIP" if isinstance(size, int) and size <= EXACT_SEARCH_MAX_ROWS else "IndexIVFFlat"
-    return found == wanted and manifest.get("faiss_index") == kind
+    kind = "IndexFlatIP" if isinstance(size, int) and size <= EXACT_SEARCH_MAX_ROWS else "IndexIVFScalarQuantizer"
+    return found == wanted and manifest.get("signals", {}).get("dense", {}).get("faiss_index") == kind
 
 
 def build_synthetic(
@@ -206,24 +220,30 @@ def build_synthetic(
     model: Embedder,
     *,
     real: bool,
+    memo: Memo,
     seed_vectors: FloatArray | None = None,
     progress: Progress | None = None,
-) -> tuple[StoredIndex, float]:
-    """Build the synthetic index of ``size`` rows into ``settings.index_dir``; returns it and the build seconds."""
+) -> tuple[StoredIndex, float, SyntheticCorpus, Embedder]:
+    """Build the synthetic index of ``size`` rows into ``settings.index_dir``; returns it, the build seconds, the
+    corpus and the embedder it was built with.
+
+    ``memo`` is the build's cache: never the user's, since mixed vectors are stored under the model's fingerprint.
+    """
     synthetic = synthetic_corpus(seed, size, settings.index_dir.parent / "synthetic-corpus")
     embedder: Embedder = model
     if not real:
         if seed_vectors is None:
             raise ValueError("mixed vectors need the seed rows' embeddings (seed_vectors)")
-        embedder = FixedEmbedder(model, mixed_vectors(seed_vectors, synthetic.sources))
+        texts = (passage_text(row) for row in synthetic.corpus.rows)
+        embedder = FixedEmbedder(model, texts, mixed_vectors(seed_vectors, synthetic.sources))
     if settings.index_dir.exists():
         shutil.rmtree(settings.index_dir)
     started = time.perf_counter()
-    stored = build_index(settings, synthetic.corpus, embedder, progress=progress)
+    stored = build_index(settings, synthetic.corpus, embedder, progress=progress, memo=memo)
     seconds = time.perf_counter() - started
     wanted = recipe(size, real, model.fingerprint, seed)
     (settings.index_dir / RECIPE_FILE).write_text(json.dumps(wanted, indent=2), encoding="utf-8")
-    return stored, seconds
+    return stored, seconds, synthetic, embedder
 
 
 def seed_passage_vectors(seed: Corpus, model: Embedder) -> FloatArray:
@@ -231,10 +251,10 @@ def seed_passage_vectors(seed: Corpus, model: Embedder) -> FloatArray:
     return model.embed_passages([passage_text(row) for row in seed.rows])
 
 
-def describe(rows: Sequence[Row]) -> dict[str, int]:
+def describe(index: StoredIndex) -> dict[str, int]:
     """Counts of rows, documents and vendors (for the report)."""
     return {
-        "rows": len(rows),
-        "documents": len({row.document_id for row in rows}),
-        "vendors": len({row.vendor_id for row in rows}),
+        "rows": len(index.rows),
+        "documents": len(index.documents),
+        "vendors": len({meta.vendor_id for meta in index.documents.values()}),
     }

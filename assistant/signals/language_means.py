@@ -86,12 +86,25 @@ class LanguageMeans:
         )
 
 
-def query_sample(languages: Sequence[str], size: int = QUERY_SAMPLE) -> dict[str, list[int]]:
-    """Row positions per language to embed as questions: evenly spread, at most ``size`` each."""
+def query_sample(
+    languages: Sequence[str], keys: Sequence[bytes] | None = None, size: int = QUERY_SAMPLE
+) -> dict[str, list[int]]:
+    """Row positions per language to embed as questions: every row of a language up to ``size`` rows, else
+    the ``size`` rows whose ``keys`` (hashes of their passages) are smallest, in position order.
+
+    Chosen by hash, the sample of a large corpus stays the same when documents are added or removed (a few
+    rows enter or leave it), so an incremental build embeds few new sample questions. Without ``keys``, rows
+    evenly spread over the language's rows.
+    """
     positions: dict[str, list[int]] = {}
     for position, lang in enumerate(languages):
         positions.setdefault(lang, []).append(position)
-    return {
-        lang: [items[int(i)] for i in np.linspace(0, len(items) - 1, num=min(size, len(items)))]
-        for lang, items in positions.items()
-    }
+    sample: dict[str, list[int]] = {}
+    for lang, items in positions.items():
+        if len(items) <= size:
+            sample[lang] = items
+        elif keys is not None:
+            sample[lang] = sorted(sorted(items, key=lambda p: (keys[p], p))[:size])
+        else:
+            sample[lang] = [items[int(i)] for i in np.linspace(0, len(items) - 1, num=size)]
+    return sample

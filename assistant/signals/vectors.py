@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 import numpy.typing as npt
+
+from assistant.memo import Memo
 
 #: faiss's bundled stubs lack the search-parameter classes (they exist at run time).
 _faiss: Any = faiss
@@ -29,6 +33,10 @@ IVF_TRAIN_ITERATIONS = 10
 IVF_TRAIN_ROWS_PER_LIST = 40
 #: Allowed rows scored per block in a filtered search of an approximate index (bounds the memory it takes).
 _SUBSET_BLOCK = 20_000
+#: Rows added to an index at a time (bounds the memory a build takes).
+_ADD_BLOCK = 100_000
+#: Bytes of a saved index beyond its vectors, ids and lists (headers): what `check_file` allows on top.
+_HEADER_BYTES = 4096
 
 
 def ivf_lists(count: int) -> int:
@@ -61,23 +69,34 @@ class VectorIndex:
                 index.make_direct_map()
 
     @classmethod
-    def build(cls, vectors: FloatArray) -> VectorIndex:
-        """Exact inner product for corpora up to `EXACT_SEARCH_MAX_ROWS`, IVF (`ivf_lists` lists) above."""
+    def build(cls, vectors: FloatArray, *, memo: Memo | None = None, identity: bytes = b"") -> VectorIndex:
+        """Exact inner product for corpora up to `EXACT_SEARCH_MAX_ROWS`; above, an IVF index (`ivf_lists`
+        lists) storing each vector in float16, whose trained lists are kept in ``memo`` (under ``identity``,
+        which names where the vectors come from: model, prompts) and reused while the list count stays."""
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
-        count, dimension = vectors.shape
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        return cls.build_in_blocks(len(vectors), vectors.shape[1], lambda rows: vectors[rows], memo, identity)
+
+    @classmethod
+    def build_in_blocks(
+        cls,
+        count: int,
+        dimension: int,
+        block: Callable[[IdArray], FloatArray],
+        memo: Memo | None = None,
+        identity: bytes = b"",
+    ) -> VectorIndex:
+        """`build` over ``count`` vectors that ``block(positions)`` makes a block at a time (at a million rows,
+        all of them at once would take gigabytes more than the index itself)."""
         if count > EXACT_SEARCH_MAX_ROWS:
-            lists = ivf_lists(count)
-            index: Any = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
-            index.cp.niter = IVF_TRAIN_ITERATIONS
-            sample = min(count, IVF_TRAIN_ROWS_PER_LIST * lists)
-            rows = np.sort(np.random.default_rng(0).choice(count, size=sample, replace=False))
-            index.train(vectors[rows])
-            index.make_direct_map()
+            index: Any = _trained_ivf(count, dimension, block, memo, identity)
         else:
             index = faiss.IndexFlatIP(dimension)
-        if count:
+        for start in range(0, count, _ADD_BLOCK):
+            rows = np.arange(start, min(start + _ADD_BLOCK, count), dtype=np.int64)
+            vectors = np.ascontiguousarray(block(rows), dtype=np.float32)
+            if vectors.shape != (len(rows), dimension):
+                raise ValueError(f"a block of {len(rows)} vectors has shape {vectors.shape}, not (n, {dimension})")
             index.add(vectors)
         return cls(index)
 
@@ -148,8 +167,69 @@ class VectorIndex:
         return np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64)), dtype=np.float32)
 
     def save(self, path: Path) -> None:
+        # An IVF index keeps its direct map (row -> list, offset): making it when loading reads every list's ids,
+        # which maps hundreds of MB of a memory-mapped file into the process at a million rows.
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        return cls(faiss.read_index(str(path)))
+    def load(cls, path: Path, *, rows: int | None = None, dimension: int | None = None) -> VectorIndex:
+        """The index saved at ``path``, memory-mapped; with ``rows`` and ``dimension``, its file size is checked
+        against what such an index takes first (`check_file`)."""
+        if rows is not None and dimension is not None:
+            check_file(path, rows, dimension)
+        index = cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC))
+        if rows is not None and dimension is not None and (index.size, index.dimension) != (rows, dimension):
+            raise ValueError(
+                f"{path.name} holds {index.size} vectors of {index.dimension} dimensions, not {rows} of {dimension}"
+            )
+        return index
+
+
+def max_file_bytes(rows: int, dimension: int) -> int:
+    """The most bytes a saved index of ``rows`` vectors of ``dimension`` floats takes (exact or IVF float16)."""
+    flat = rows * dimension * 4
+    lists = ivf_lists(rows)
+    ivf = lists * dimension * 4 + rows * (dimension * 2 + 16) + lists * 16 + dimension * 8  # + ids, direct map
+    return max(flat, ivf if rows > EXACT_SEARCH_MAX_ROWS else 0) + _HEADER_BYTES
+
+
+def check_file(path: Path, rows: int, dimension: int) -> None:
+    """ValueError unless ``path`` is as large as an index of ``rows`` vectors of ``dimension`` floats can be.
+
+    Read before FAISS reads the file: a file whose header claims more than that (8 GiB in a 1 MB file) would
+    make FAISS allocate what it claims before finding out.
+    """
+    size = path.stat().st_size
+    low = rows * dimension * (4 if rows <= EXACT_SEARCH_MAX_ROWS else 2)
+    high = max_file_bytes(rows, dimension)
+    if not low <= size <= high:
+        raise ValueError(
+            f"{path.name} has {size} bytes; an index of {rows} vectors of {dimension} dimensions takes {low}..{high}"
+        )
+
+
+def _trained_ivf(
+    count: int, dimension: int, block: Callable[[IdArray], FloatArray], memo: Memo | None, identity: bytes
+) -> Any:
+    """An empty IVF index (float16 vectors) with its lists trained, from ``memo`` when it holds one."""
+    lists = ivf_lists(count)
+    recipe = f"ivf-sq-fp16 d={dimension} lists={lists} iterations={IVF_TRAIN_ITERATIONS} rows/list="
+    key = hashlib.sha256(identity + b"\0" + (recipe + str(IVF_TRAIN_ROWS_PER_LIST)).encode()).digest()
+    if memo is not None:
+        cached = memo.get_many("ivf", [key])[0]
+        if cached is not None:
+            index = faiss.deserialize_index(np.frombuffer(cached, dtype=np.uint8))
+            if isinstance(index, faiss.IndexIVF) and index.is_trained and (index.d, index.nlist) == (dimension, lists):
+                return index
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    index.by_residual = False  # float16 keeps each vector itself; residuals would only cost time
+    index.cp.niter = IVF_TRAIN_ITERATIONS
+    sample = min(count, IVF_TRAIN_ROWS_PER_LIST * lists)
+    rows = np.sort(np.random.default_rng(0).choice(count, size=sample, replace=False))
+    index.train(np.ascontiguousarray(block(rows), dtype=np.float32))
+    if memo is not None:
+        memo.put_many("ivf", [(key, faiss.serialize_index(index).tobytes())])
+    return index

@@ -1,0 +1,152 @@
+"""The decision on top of the ranking: the current fact first, disagreements found, and what the answer rests on.
+
+Ranking orders rows by how well they match the question; it knows nothing of versions. This step walks the
+ranked rows with the links between rows (`assistant.corpus.links`):
+
+- A row whose item a newer document states otherwise is outdated: the newer row takes its place (even
+  when a language filter would have hidden it - the filter chooses the language of the text only where
+  the rows agree), and the outdated row is kept to be shown as "outdated: it says ...".
+- The first current row is the candidate answer. If a row of the same standing (the other language of the
+  same sheet, another current document) gives the opposite answer status, the documents disagree: both
+  rows are shown and none is chosen.
+- The features the calibrated confidence is computed from (`assistant.calibration`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from assistant.corpus.links import LinkLookup
+from assistant.fusion import Hit
+
+#: Rows per vendor shown for the other vendors when no vendor was named or chosen.
+OTHER_VENDORS = 3
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A ranked row with what the decision found about it."""
+
+    hit: Hit
+    #: The newer row (id) that states this row's item otherwise: this row is outdated.
+    outdated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to show: the answer (or the disagreeing rows), the outdated rows, the rest, and the evidence."""
+
+    candidate: Placed | None
+    conflicting: list[Placed] = field(default_factory=list)
+    outdated: list[Placed] = field(default_factory=list)
+    rest: list[Placed] = field(default_factory=list)
+    other_vendors: list[Placed] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def current_first(
+    hits: Sequence[Hit],
+    links: LinkLookup,
+    row_id: Callable[[int], str],
+    position: Callable[[str], int],
+    in_scope: Callable[[int], bool],
+) -> list[Placed]:
+    """The hits, best first, each outdated row preceded by the newer row that states its item otherwise.
+
+    The newer row is ranked just above the outdated one (with its score), unless it already ranks higher.
+    Among several newer rows of an item, the one that differs is taken.
+    """
+    by_position = {hit.position: Placed(hit) for hit in hits}
+    for hit in sorted(hits, key=lambda h: (-h.score, h.position)):
+        differing = [(link, position(link.row)) for link in links.newer(row_id(hit.position)) if link.differs]
+        newer = [(link, at) for link, at in differing if in_scope(at)]
+        if not newer:
+            continue
+        best, target = max(
+            newer, key=lambda found: by_position[found[1]].hit.score if found[1] in by_position else -math.inf
+        )
+        by_position[hit.position] = replace(by_position[hit.position], outdated_by=best.row)
+        present = by_position.get(target)
+        if present is None or present.hit.score <= hit.score:
+            promoted = Hit(target, hit.score + 1e-4, hit.parts, row_id(hit.position))
+            by_position[target] = Placed(promoted, present.outdated_by if present else None)
+    return sorted(by_position.values(), key=lambda p: (-p.hit.score, p.hit.position))
+
+
+def decide(
+    placed: Sequence[Placed],
+    links: LinkLookup,
+    row_id: Callable[[int], str],
+    vendor_of: Callable[[int], str],
+    position: Callable[[str], int],
+    in_scope: Callable[[int], bool],
+    *,
+    other_vendors: bool,
+) -> Decision:
+    """The candidate answer, the rows that disagree with it, the outdated rows it replaces, and the rest.
+
+    Rows are named by position: ``row_id`` and ``vendor_of`` give a position's id and vendor.
+    """
+    current = [p for p in placed if p.outdated_by is None]
+    if not current:
+        return Decision(candidate=None, rest=list(placed))
+    candidate = current[0]
+    top_id = row_id(candidate.hit.position)
+    top_links = links.of(top_id)
+    same_item = {link.row for link in top_links}
+    disagreeing = {link.row for link in top_links if link.relation == "same_version" and link.differs}
+    disagreeing = {other for other in disagreeing if in_scope(position(other))}
+    by_id = {row_id(p.hit.position): p for p in placed}
+    conflicting: list[Placed] = []
+    if disagreeing:
+        conflicting = [candidate] + [
+            by_id.get(other) or _unranked(other, candidate, position) for other in sorted(disagreeing)
+        ]
+    outdated = [
+        p for p in placed if p.outdated_by is not None and (p.outdated_by == top_id or p.outdated_by in same_item)
+    ]
+    shown = {p.hit.position for p in [candidate, *conflicting, *outdated]}
+    rest = [p for p in placed if p.hit.position not in shown]
+    others: list[Placed] = []
+    if other_vendors:
+        seen = {vendor_of(candidate.hit.position)}
+        for p in current[1:]:
+            vendor = vendor_of(p.hit.position)
+            if vendor not in seen and len(others) < OTHER_VENDORS:
+                seen.add(vendor)
+                others.append(p)
+    return Decision(
+        candidate=candidate,
+        conflicting=conflicting,
+        outdated=outdated,
+        rest=rest,
+        other_vendors=others,
+        features={**features(placed, candidate, same_item, row_id), "disagreement": float(bool(conflicting))},
+    )
+
+
+def _unranked(row_id: str, candidate: Placed, position: Callable[[str], int]) -> Placed:
+    """A disagreeing row the ranking did not reach: shown beside the candidate with its score."""
+    return Placed(Hit(position(row_id), candidate.hit.score, candidate.hit.parts))
+
+
+def features(
+    placed: Sequence[Placed], candidate: Placed, same_item: set[str], row_id: Callable[[int], str]
+) -> dict[str, float]:
+    """What the confidence is computed from: how well the first row matches, and how clearly it leads."""
+    top = candidate.hit
+    others = [p.hit for p in placed if p.hit.position != top.position and row_id(p.hit.position) not in same_item]
+    runner_up = others[0].score if others else 0.0
+    window = [p for p in placed[:5] if p.hit.position != top.position]
+    support = sum(row_id(p.hit.position) in same_item for p in window)
+    return {
+        "score": top.score,
+        "dense": 0.0,
+        "lexical": 0.0,
+        **top.parts,  # each signal's own score of the first row
+        "margin": top.score - runner_up,
+        "support": float(support),
+        "promoted": 1.0 if top.current_version_of else 0.0,
+    }

@@ -1,0 +1,158 @@
+"""The decision states on tiny corpora: current facts, disagreements, whose question it is, calibration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from assistant.calibration import Calibration, calibration_path, load_calibration
+from assistant.corpus.statuses import answer_status
+from assistant.errors import ModelError
+from assistant.retrieval import Assistant
+from assistant.settings import Settings
+
+from conftest import WriteCorpus
+
+SHEET = (
+    "No.\tサービスレベル項目\t規定内容\t回答\n"
+    "1\t監査報告書\tSAS70Type2やSSAE18の監査報告書を提供する\t無\n"
+    "2\tバックアップ世代数\t保証する世代数\t7世代\n"
+    "No.\tSubcategory\tCheck Details\tOur Answer\n"
+    "1\tAudit reports\tDo you provide SAS 70 Type 2 or SSAE 18 reports?\tYes\n"
+    "2\tBackup generations\tHow many generations of backups are kept?\tSeven generations\n"
+)
+
+
+@pytest.fixture
+def two_vendors(write_corpus: WriteCorpus, tmp_path: Path) -> Settings:
+    documents: list[dict[str, object]] = [
+        {
+            "id": "sheet",
+            "vendor": "Kumo",
+            "product": "Kumo",
+            "file": "kumo/sheet.tsv",
+            "layout": "tsv_checksheet",
+            "languages": ["ja", "en"],
+            "title": "Kumo sheet Ver.2",
+            "version": "2",
+            "as_of": dt.date(2025, 2, 1),
+        },
+        {
+            "id": "faq",
+            "vendor": "Acme",
+            "product": "Acme Cloud",
+            "file": "acme/faq.md",
+            "layout": "markdown",
+            "languages": ["en"],
+            "title": "Acme FAQ",
+        },
+    ]
+    files = {
+        "kumo/sheet.tsv": SHEET,
+        "acme/faq.md": "# Acme\n## Certifications\n- Acme is ISO/IEC 27001 certified.\n"
+        "- Backups are kept for 30 days.\n",
+    }
+    corpus = write_corpus(documents, files)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+
+
+def test_answer_statuses_read_the_common_spellings() -> None:
+    cells = {"有": "yes", "Yes": "yes", "○対応済": "yes", "예": "yes", "無": "no", "No": "no", "○ 未対策": "no"}
+    cells |= {"아니오": "no", "一部有": "partial", "N/A": "not_applicable", "非公開": "not_disclosed"}
+    cells |= {"右記参照": "see_detail", "Refer to the right": "see_detail"}
+    assert {cell: answer_status(cell) for cell in cells} == cells
+    assert [answer_status(c) for c in ("上限無", "7世代", "Seven generations", "")] == [None, None, None, None]
+
+
+def test_rows_of_one_version_that_disagree_give_a_conflict_with_both_rows(two_vendors: Settings) -> None:
+    assistant = Assistant.load(two_vendors)
+    for question in (
+        "Do you provide SAS 70 Type 2 or SSAE 18 reports?",
+        "SAS70Type2やSSAE18の監査報告書を提供しますか",
+    ):
+        result = assistant.ask(question, vendor="Kumo", k=4)
+        assert result.status == "conflict", question
+        assert result.answer is None
+        assert result.reason_code == "conflict"
+        assert sorted(m.row_id for m in result.conflicting) == ["kumo/sheet#1", "kumo/sheet#3"]
+        assert {m.answer_status for m in result.conflicting} == {"yes", "no"}
+        first, second = result.conflicting
+        assert first.disagrees_with == [second.row_id]
+        assert second.disagrees_with == [first.row_id]
+        assert not {m.row_id for m in result.alternatives} & {"kumo/sheet#1", "kumo/sheet#3"}
+
+
+def test_rows_that_agree_give_an_answer_not_a_conflict(two_vendors: Settings) -> None:
+    result = Assistant.load(two_vendors).ask("How many generations of backups are kept?", vendor="Kumo")
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert result.answer.row_id == "kumo/sheet#4"
+    assert result.conflicting == []
+
+
+def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendors: Settings) -> None:
+    result = Assistant.load(two_vendors).ask("Is Acme ISO 27001 certified?", vendor="Kumo")
+    assert (result.vendor, result.vendor_source, result.vendor_overridden) == ("Acme", "question", "Kumo")
+    shown = [m for m in [result.answer, *result.alternatives] if m is not None]
+    assert shown
+    assert {m.citation.vendor for m in shown} == {"Acme"}
+
+
+def test_a_question_about_a_company_without_documents_has_no_answer(two_vendors: Settings) -> None:
+    assistant = Assistant.load(two_vendors)
+    for question in (
+        "Does Slack support SAML SSO?",
+        "SlackはSAML SSOに対応していますか？",
+        "Slack은 SAML SSO를 지원하나요?",
+    ):
+        for vendor in (None, "Kumo"):
+            result = assistant.ask(question, vendor=vendor)
+            assert result.status == "no_answer", (question, vendor)
+            assert result.reason_code == "no_documents_for_subject"
+            assert result.unknown_subject == "Slack"
+            assert result.reason is not None
+            assert result.reason.startswith("no documents for Slack")
+    # An integration named as an object is not the question's subject.
+    assert assistant.ask("Can Kumo send notifications to Slack?").unknown_subject is None
+
+
+def test_with_no_vendor_named_or_chosen_the_other_vendors_are_offered(two_vendors: Settings) -> None:
+    result = Assistant.load(two_vendors).ask("How long are backups kept?", k=3)
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert result.vendor is None
+    others = {m.citation.vendor for m in result.other_vendors}
+    assert others == {"Acme", "Kumo"} - {result.answer.citation.vendor}
+
+
+def test_an_uncalibrated_model_answers_with_a_warning(two_vendors: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.retrieval as retrieval
+
+    calibrated = Assistant.load(two_vendors).ask("How many generations of backups are kept?", vendor="Kumo")
+    assert calibrated.warnings == []  # the hashing model ships a calibration (evals/calibrate.py)
+    monkeypatch.setattr(retrieval, "load_calibration", lambda model: None)
+    result = Assistant.load(two_vendors).ask("How many generations of backups are kept?", vendor="Kumo")
+    assert len(result.warnings) == 1
+    assert "no calibration for model 'hashing'" in result.warnings[0]
+    assert result.confidence == result.score  # the raw score, said to be one
+
+
+def test_a_calibration_file_that_names_another_model_is_refused(tmp_path: Path) -> None:
+    calibration = Calibration(
+        model="other",
+        features=["score"],
+        means=[0.0],
+        scales=[1.0],
+        coefficients=[1.0],
+        intercept=0.0,
+        threshold=0.5,
+        target_false_answer_rate=0.05,
+    )
+    calibration_path("mine", tmp_path).write_text(calibration.model_dump_json(), encoding="utf-8")
+    with pytest.raises(ModelError, match="calibrates 'other', not 'mine'"):
+        load_calibration("mine", tmp_path)
+    calibration_path("broken", tmp_path).write_text("{", encoding="utf-8")
+    with pytest.raises(ModelError, match="not a valid calibration"):
+        load_calibration("broken", tmp_path)
