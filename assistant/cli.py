@@ -276,7 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose = args.verbose
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
         # The first run's model conversion and ONNX export take ~20 s: say so rather than sit silent.
-        for first_run_only in ("assistant.embedding.conversion", "assistant.embedding.onnx_backend"):
+        for first_run_only in (
+            "assistant.embedding.conversion",
+            "assistant.embedding.onnx_backend",
+            "assistant.embedding.quantization",
+        ):
             logging.getLogger(first_run_only).setLevel(logging.INFO)
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

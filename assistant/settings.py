@@ -87,8 +87,10 @@ class Settings(BaseSettings):
     search_threads: int = Field(default=1, ge=0, le=256)
     #: How the default model runs: "onnx" (onnxruntime over a copy exported once into cache_dir from the same
     #: weights; embeddings within a cosine of 0.99999 of torch's, about 2x faster per question, and no
-    #: sentence-transformers import when serving) or "torch" (sentence-transformers). Other models use torch.
-    backend: Literal["onnx", "torch"] = "onnx"
+    #: sentence-transformers import when serving), "onnx-int8" (an int8 copy of that export, faster; embeddings
+    #: close to fp32's but not equal, so its indexes are its own; evals/bench/README.md) or "torch"
+    #: (sentence-transformers). Other models use torch.
+    backend: Literal["onnx", "onnx-int8", "torch"] = "onnx"
 
     @field_validator("model")
     @classmethod

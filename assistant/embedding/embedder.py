@@ -195,3 +195,27 @@ def embed_longest_first(
         if progress is not None:
             progress(start + len(batch), len(texts))
     return out
+
+
+def token_batches(lengths: Sequence[int], *, max_texts: int, token_budget: int) -> list[list[int]]:
+    """Positions of texts grouped for batched inference: longest first, each batch at most ``max_texts`` texts and
+    ``token_budget`` padded tokens (its size times its longest text), so short texts share big batches and
+    texts of similar length share a batch (little padding). A text longer than the budget gets a batch alone.
+
+    >>> token_batches([3, 10, 2, 9, 3], max_texts=4, token_budget=20)
+    [[1, 3], [0, 4, 2]]
+    """
+    if max_texts < 1:
+        raise ValueError(f"batch_size must be at least 1, got {max_texts}")
+    if token_budget < 1:
+        raise ValueError(f"token_budget must be at least 1, got {token_budget}")
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])  # stable: equal lengths keep their order
+    batches: list[list[int]] = []
+    for position in order:
+        batch = batches[-1] if batches else None
+        # Sorted longest first, so a batch's first text is its longest: adding one costs that many tokens.
+        if batch is not None and len(batch) < max_texts and (len(batch) + 1) * lengths[batch[0]] <= token_budget:
+            batch.append(position)
+        else:
+            batches.append([position])
+    return batches

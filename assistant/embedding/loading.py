@@ -64,8 +64,8 @@ def clear_embedder_cache() -> None:
 def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, backend: str) -> Embedder:
     if model == HASHING_MODEL:
         return HashingEmbedder()
-    if backend == "onnx" and model == DEFAULT_MODEL:  # other models: sentence-transformers (backend torch)
-        return _load_onnx(cache_dir, threads, query_prompt, passage_prompt)
+    if backend in ("onnx", "onnx-int8") and model == DEFAULT_MODEL:  # other models: sentence-transformers
+        return _load_onnx(cache_dir, threads, query_prompt, passage_prompt, int8=backend == "onnx-int8")
     if model == DEFAULT_MODEL:
         converted = ensure_converted(cache_dir)
         import torch
@@ -85,19 +85,25 @@ def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_
     )
 
 
-def _load_onnx(cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str) -> Embedder:
-    """The default model through onnxruntime; same fingerprint as torch, as the embeddings are the same."""
+def _load_onnx(cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, *, int8: bool) -> Embedder:
+    """The default model through onnxruntime: fp32 has torch's fingerprint (the same embeddings), int8 its own."""
     from assistant.embedding.onnx_backend import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, ensure_exported
 
     converted = ensure_converted(cache_dir)
     folder = ensure_exported(converted)
+    fingerprint = converted.fingerprint
+    if int8:
+        from assistant.embedding.quantization import ensure_quantized, quantized_fingerprint
+
+        folder = ensure_quantized(converted, folder)
+        fingerprint = quantized_fingerprint(converted.fingerprint)
     config = json.loads((converted.folder / "config.json").read_text(encoding="utf-8"))
-    logger.info("loaded embedding model %s with onnxruntime (%s)", DEFAULT_MODEL, converted.fingerprint)
+    logger.info("loaded embedding model %s with onnxruntime from %s (%s)", DEFAULT_MODEL, folder, fingerprint)
     return OnnxEmbedder(
         folder / MODEL_FILE,
         folder / TOKENIZER_FILE,
         name=DEFAULT_MODEL,
-        fingerprint=converted.fingerprint,
+        fingerprint=fingerprint,
         dimension=int(config["hidden_size"]),
         query_prompt=query_prompt,
         passage_prompt=passage_prompt,

@@ -11,6 +11,7 @@ model's fingerprint and rebuilt when that changes. It is written to a temporary 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import shutil
@@ -26,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.embedding.conversion import ConvertedModel, replace_folder
-from assistant.embedding.embedder import ModelIdentity, Progress, check_texts, embed_longest_first
+from assistant.embedding.embedder import ModelIdentity, Progress, check_texts, token_batches
 from assistant.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ PROBES = (
     "query: SSO(SAML 2.0)를 지원합니까?",
     "passage: ﾃﾞｰﾀは30日で匿名化 ①② 【重要】\ttabs  and  spaces",
 )
+#: Texts per batch at most, and padded tokens per batch at most (texts x the longest). Small batches run
+#: fastest on this 2-core CPU (their activations stay in cache): passages/s is flat from 256 to 1024 tokens
+#: and drops by 10-25 % at 4096-8192 (evals/bench/README.md, "batching").
+BATCH_TEXTS = 64
+TOKEN_BUDGET = 512
 #: onnxruntime and onnx are required dependencies of the package: missing, the install is incomplete.
 _INSTALL_HINT = (
     "the install is incomplete; reinstall the package (`pip install checksheet-assistant`, or `make run` in a "
@@ -74,9 +80,13 @@ class OnnxEmbedder(ModelIdentity):
         passage_prompt: str = "passage: ",
         threads: int = 0,
         max_length: int = 512,
+        token_budget: int = TOKEN_BUDGET,
     ) -> None:
         if threads < 0:
             raise ValueError(f"threads must be 0 (all cores) or more, got {threads}")
+        if token_budget < 1:
+            raise ValueError(f"token_budget must be at least 1, got {token_budget}")
+        self._token_budget = token_budget
         try:
             import onnxruntime
             from tokenizers import Tokenizer
@@ -109,6 +119,14 @@ class OnnxEmbedder(ModelIdentity):
             passage_prompt=passage_prompt,
         )
 
+    def with_token_budget(self, token_budget: int) -> OnnxEmbedder:
+        """This embedder batching by another token budget; shares the loaded session (for measurements)."""
+        if token_budget < 1:
+            raise ValueError(f"token_budget must be at least 1, got {token_budget}")
+        other = copy.copy(self)
+        other._token_budget = token_budget
+        return other
+
     def token_ids(self, text: str) -> list[int]:
         """The ids the model is fed for ``text`` (prompts are not added here; for tests and measurements)."""
         ids: list[int] = self._tokenizer.encode(text).ids
@@ -116,40 +134,45 @@ class OnnxEmbedder(ModelIdentity):
 
     def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One L2-normalised row per text, each embedded as ``query_prompt + text``."""
-        return self._embed(check_texts(texts), self._query_prompt, 32, None)
+        return self._embed(check_texts(texts), self._query_prompt, BATCH_TEXTS, None)
 
     def embed_passages(
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_size: int = BATCH_TEXTS,
         progress: Progress | None = None,
     ) -> npt.NDArray[np.float32]:
         """One L2-normalised row per text, each embedded as ``passage_prompt + text``.
 
-        Texts are batched longest first (less padding); ``progress(done, total)`` runs after each batch.
+        Texts are tokenized once and batched by token count, longest first (`token_batches`: at most
+        ``batch_size`` texts and `TOKEN_BUDGET` padded tokens a batch); ``progress(done, total)`` runs after
+        each batch.
         """
         return self._embed(check_texts(texts), self._passage_prompt, batch_size, progress)
 
     def _embed(
         self, texts: Sequence[str], prefix: str, batch_size: int, progress: Progress | None
     ) -> npt.NDArray[np.float32]:
-        return embed_longest_first(
-            texts,
-            self._dimension,
-            lambda batch: self._run([prefix + text for text in batch]),
-            batch_size=batch_size,
-            progress=progress,
-        )
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([prefix + text for text in texts]) if texts else []
+        done = 0
+        for batch in token_batches(
+            [len(e.ids) for e in encodings], max_texts=batch_size, token_budget=self._token_budget
+        ):
+            out[batch] = self._run([encodings[i].ids for i in batch])
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(texts))
+        return out
 
-    def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(texts), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+    def _run(self, token_ids: list[list[int]]) -> npt.NDArray[np.float32]:
+        width = max(len(ids) for ids in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, row_ids in enumerate(token_ids):
+            ids[row, : len(row_ids)] = row_ids
+            mask[row, : len(row_ids)] = 1
         (vectors,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

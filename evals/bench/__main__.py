@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__)
     parser.add_argument("--sizes", default="seed,10000,100000,1000000", help="comma-separated: seed and row counts")
     parser.add_argument("--questions", type=int, default=300, help="questions per size (EN/JA/KO in turn)")
-    parser.add_argument("--backend", default="onnx", choices=("torch", "onnx"), help="Settings.backend to measure")
+    parser.add_argument(
+        "--backend", default="onnx", choices=("torch", "onnx", "onnx-int8"), help="Settings.backend to measure"
+    )
     parser.add_argument("--threads", type=int, default=0, help="Settings.threads (0: all cores)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {', '.join(PARTS)}")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "artifacts" / "bench", help="indexes and logs")
@@ -161,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if "embeddings" not in skip:
         print("inference paths: agreement and speed", file=sys.stderr)
-        results["embeddings"] = _worker("embeddings", "--questions", str(args.questions))
+        results["embeddings"] = _worker(
+            "embeddings", "--questions", str(args.questions), "--backends", "onnx,onnx-int8"
+        )
 
     if "cold" not in skip and "seed" in sizes:
         print("cold starts (seed index), both backends", file=sys.stderr)

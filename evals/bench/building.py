@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", required=True, help="'seed' or a row count")
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--backend", default="onnx", choices=("onnx", "torch"))
+    parser.add_argument("--backend", default="onnx", choices=("onnx", "onnx-int8", "torch"))
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--real", action="store_true", help="embed every row (else mixed seed vectors)")
     parser.add_argument("--cache", type=Path, help="the build cache to start empty and keep (default: none)")

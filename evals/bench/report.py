@@ -149,8 +149,11 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"| {label} | " + " | ".join(str(cold[b]["streamlit"][key]) for b in backends) + " |")
     embeddings = results.get("embeddings")
     if embeddings:
-        lines += ["", f"ONNX against torch embeddings, min cosine: {embeddings['min_cosine']}", "",
-                  "| embedding one question | p50 ms | p95 ms |", "|---|---:|---:|"]  # fmt: skip
+        lines += [""]
+        for backend, lowest in embeddings["min_cosine"].items():
+            mean = embeddings.get("mean_cosine", {}).get(backend)
+            lines.append(f"{backend} against torch embeddings, min cosine: {lowest}; mean: {mean}")
+        lines += ["", "| embedding one question | p50 ms | p95 ms |", "|---|---:|---:|"]
         for name, block in embeddings["query_ms"].items():
             lines.append(f"| {name} | {block['p50']:.1f} | {block['p95']:.1f} |")
     threads = results.get("threads_compare")

@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--backend", default="onnx", choices=("onnx", "torch"))
+    parser.add_argument("--backend", default="onnx", choices=("onnx", "onnx-int8", "torch"))
     parser.add_argument("--threads", type=int, default=0, help="Settings.threads (the model's)")
     parser.add_argument("--search-threads", type=int, default=1, help="Settings.search_threads (FAISS's)")
     parser.add_argument("--no-reference", action="store_true")
