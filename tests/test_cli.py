@@ -99,7 +99,7 @@ def test_an_unwritable_output_is_an_error_not_a_traceback(
          "an integer (expected: an integer from 1 to 100)"),
         ("DEFAULT_K", "0", "ASSISTANT_DEFAULT_K='0': Input should be greater than or equal to 1 (expected: an integer "
          "from 1 to 100)"),
-        ("BACKEND", "cuda", "ASSISTANT_BACKEND='cuda': Input should be 'onnx' or 'torch'"),
+        ("BACKEND", "cuda", "ASSISTANT_BACKEND='cuda': Input should be 'onnx', 'onnx-int8' or 'torch'"),
         ("ANSWER_THRESHOLD", "high", "ASSISTANT_ANSWER_THRESHOLD='high': Input should be a valid number, unable to "
          "parse string as a number (expected: a number from -1.0 to 1.0)"),
         ("QUERY_PROMPT", "query:\udcff ", "ASSISTANT_QUERY_PROMPT is not valid UTF-8; set it again"),

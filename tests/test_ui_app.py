@@ -610,7 +610,7 @@ def test_invalid_settings_are_named_on_the_page(ui_env: None, monkeypatch: pytes
         "invalid settings:",
         "  ASSISTANT_DEFAULT_K='abc': Input should be a valid integer, unable to parse string as an integer "
         "(expected: an integer from 1 to 100)",
-        "  ASSISTANT_BACKEND='cuda': Input should be 'onnx' or 'torch'",
+        "  ASSISTANT_BACKEND='cuda': Input should be 'onnx', 'onnx-int8' or 'torch'",
     ]
 
 

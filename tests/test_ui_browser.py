@@ -212,6 +212,8 @@ def test_copy_puts_the_answer_block_on_the_clipboard_in_the_askers_language(
         )
         card = ask(page, conflict.question)
         buttons = card.get_by_role("button", name="コピー", exact=True)
+        # Copy buttons are components, drawn after the rest of the card: wait for the last one expected.
+        buttons.nth(len(conflict.conflicting) - 1).wait_for(timeout=TIMEOUT_MS)
         assert buttons.count() >= len(conflict.conflicting)
         buttons.nth(1).click()
         page.wait_for_timeout(300)
