@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from assistant.answers import AskResult, Citation
 from assistant.calibration import load_calibration
@@ -34,6 +36,21 @@ from assistant.subjects import Subjects
 from assistant.validation import ask_options, question_text
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A question checked and scoped, ready to be embedded and searched."""
+
+    cleaned: str
+    language: str | None
+    k: int
+    scope: Scope
+    subject: str | None
+    allowed: IdArray | None
+    searched_text: str
+    question_language: str | None
+
 
 #: Candidates taken from each signal before fusing (unless the fitted fusion settings say otherwise).
 CANDIDATES = DEPTH
@@ -136,6 +153,59 @@ class Assistant:
         that states an item otherwise is answered in its own language.
         """
         started = time.perf_counter()
+        asked = self._prepare(question, vendor, language, k)
+        vector = self.embedder.embed_queries([asked.searched_text])
+        return self._answer(asked, vector, started, time.perf_counter())
+
+    def ask_many(
+        self,
+        questions: Sequence[str],
+        *,
+        vendor: str | None = None,
+        language: str | None = None,
+        k: int | None = None,
+    ) -> list[AskResult | QuestionError]:
+        """`ask` for each question, in order, the questions embedded together (a questionnaire's worth at once).
+
+        A question that cannot be asked (not text, empty, too long) gets its QuestionError in its place;
+        bad options (an unknown vendor or language, ``k`` out of range) raise for all. Each result equals
+        what `ask` returns.
+
+        >>> assistant = Assistant.load(Settings(model="hashing", index_dir=getfixture("tmp_path") / "index"))
+        >>> sso, empty = assistant.ask_many(["Do you support SSO?", " "], vendor="Wevox")
+        >>> sso.status, type(empty).__name__
+        ('answered', 'QuestionError')
+        """
+        started = time.perf_counter()
+        # Bad options raise for all the questions: an unknown vendor or language, k out of range.
+        checked_vendor, _, _ = ask_options(vendor=vendor, language=language, k=k, default_k=self.settings.default_k)
+        if checked_vendor is not None:
+            self.names.resolve(checked_vendor)
+        self._allowed(None, language)
+        prepared: list[_Asked | QuestionError] = []
+        for question in questions:
+            try:
+                prepared.append(self._prepare(question, vendor, language, k))
+            except QuestionError as error:
+                prepared.append(error)
+        asked = [p for p in prepared if isinstance(p, _Asked)]
+        vectors = self.embedder.embed_queries([a.searched_text for a in asked]) if asked else None
+        embedded = time.perf_counter()
+        share = (embedded - started) / max(len(asked), 1)  # each question's share of the batch's embedding time
+        results: list[AskResult | QuestionError] = []
+        at = 0
+        for item in prepared:
+            if isinstance(item, QuestionError):
+                results.append(item)
+                continue
+            assert vectors is not None
+            began = time.perf_counter()
+            results.append(self._answer(item, vectors[at : at + 1], began - share, began))
+            at += 1
+        return results
+
+    def _prepare(self, question: str, vendor: str | None, language: str | None, k: int | None) -> _Asked:
+        """The checked question and options, the rows it may search and the text it is embedded as."""
         cleaned = self.validate_question(question)
         vendor, language, k = ask_options(vendor=vendor, language=language, k=k, default_k=self.settings.default_k)
         scope = self.names.scope(cleaned, vendor)
@@ -143,12 +213,15 @@ class Assistant:
         allowed = self._allowed(scope.vendor, language)
         searched_text = self.names.remove_names(cleaned)
         question_language = detect_language(searched_text) or detect_language(cleaned)
-        vector = self.embedder.embed_queries([searched_text])
-        embedded = time.perf_counter()
-        hits = self._rank(searched_text, vector, question_language, allowed, k)
-        decision = self._decide(hits, scope)
+        return _Asked(cleaned, language, k, scope, subject, allowed, searched_text, question_language)
+
+    def _answer(self, asked: _Asked, vector: FloatArray, started: float, embedded: float) -> AskResult:
+        hits = self._rank(asked.searched_text, vector, asked.question_language, asked.allowed, asked.k)
+        decision = self._decide(hits, asked.scope)
         searched = time.perf_counter()
-        result = self._result(cleaned, decision, scope, subject, language, question_language, k)
+        result = self._result(
+            asked.cleaned, decision, asked.scope, asked.subject, asked.language, asked.question_language, asked.k
+        )
         finished = time.perf_counter()
         result.timings_ms.update(
             embed=round((embedded - started) * 1000, 2),

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answers import AskResult
 from assistant.citations import citation_line
-from assistant.errors import QuestionnaireError
+from assistant.errors import QuestionError, QuestionnaireError
 from assistant.questionnaire import detect_questionnaire, fill, read_file, read_source
 from assistant.questionnaire.filling import BATCH, CONFLICT_SEPARATOR
 from assistant.questionnaire.models import FillReport
@@ -158,3 +159,31 @@ def test_no_questions_is_an_error_naming_each_sheet(tmp_path: Path) -> None:
     questionnaire = detect_questionnaire(read_source(b"Just a note\nthat says hello\n", "notes.csv"))
     with pytest.raises(QuestionnaireError, match=r"no questions found in notes\.csv \('notes': no question column"):
         fill(questionnaire, FakeAsker({}), vendor="Acme")
+
+
+def test_an_asker_with_ask_many_gets_each_batch_of_new_questions_at_once() -> None:
+    lines = ["No,Question,Answer"] + [f"{n},Do you support SSO? ({n % 7}),," for n in range(1, 2 * BATCH + 6)]
+
+    class Batched(FakeAsker):
+        def __init__(self) -> None:
+            super().__init__({"Do you support SSO? (3)": QuestionError("too long")})
+            self.batches: list[list[str]] = []
+
+        def ask_many(
+            self, questions: list[str], *, vendor: str | None = None, language: str | None = None, k: int | None = None
+        ) -> list[AskResult | QuestionError]:
+            self.batches.append(list(questions))
+            answers: list[AskResult | QuestionError] = []
+            for question in questions:
+                try:
+                    answers.append(self.ask(question, vendor=vendor, language=language, k=k))
+                except QuestionError as error:
+                    answers.append(error)
+            return answers
+
+    asker = Batched()
+    report = fill(detect_questionnaire(read_source("\n".join(lines).encode(), "q.csv")), asker, vendor="Acme")
+    assert asker.batches == [[f"Do you support SSO? ({n % 7})" for n in range(1, 8)]]
+    statuses = [row.status for row in report.rows]
+    assert statuses.count("error") == sum(1 for n in range(1, 2 * BATCH + 6) if n % 7 == 3)
+    assert statuses.count("no_answer") == len(statuses) - statuses.count("error")

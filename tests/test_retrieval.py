@@ -207,3 +207,28 @@ def test_cli_build_reports_up_to_date(
     assert "is up to date" in capsys.readouterr().out
     assert main([*args, "--force"]) == 0
     assert "built" in capsys.readouterr().out
+
+
+def test_ask_many_answers_each_question_as_ask_does(assistant: Assistant) -> None:
+    questions = ["How often are backups taken?", "", "2要素認証はありますか", "x" * 5000, "Is data encrypted?"]
+    results = assistant.ask_many(questions, vendor="Acme", k=3)
+    assert [type(r).__name__ for r in results] == [
+        "AskResult",
+        "QuestionError",
+        "AskResult",
+        "QuestionError",
+        "AskResult",
+    ]
+    for question, result in zip(questions, results, strict=True):
+        if isinstance(result, QuestionError):
+            with pytest.raises(QuestionError) as raised:
+                assistant.ask(question, vendor="Acme", k=3)
+            assert str(result) == str(raised.value)
+            continue
+        expected = assistant.ask(question, vendor="Acme", k=3)
+        keep = {"created_at", "timings_ms"}
+        assert result.model_dump(exclude=keep) == expected.model_dump(exclude=keep)
+    with pytest.raises(QuestionError, match="language"):
+        assistant.ask_many(["Do you support SSO?"], language="xx")
+    with pytest.raises(QuestionError, match="unknown vendor"):
+        assistant.ask_many(["Do you support SSO?"], vendor="Acmee")

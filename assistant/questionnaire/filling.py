@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 #: progress(done, total): called after each batch of questions, and once at the end.
 Progress = Callable[[int, int], None]
-#: Questions asked between two progress reports.
+#: Questions asked together (embedded in one batch) and between two progress reports.
 BATCH = 20
 #: Between the answers of disagreeing rows in the answer cell.
 CONFLICT_SEPARATOR = "\n---\n"
@@ -32,7 +32,8 @@ QUOTED_CHARS = 120
 
 
 class Asker(Protocol):
-    """Anything that answers one question as ``Assistant.ask`` does."""
+    """Anything that answers one question as ``Assistant.ask`` does (one that also has ``ask_many``, as
+    `Assistant` does, gets each batch of questions at once)."""
 
     def ask(
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
@@ -201,6 +202,23 @@ def check_questions(questionnaire: Questionnaire) -> None:
         )
 
 
+def _ask_all(
+    asker: Asker, texts: list[str], vendor: str | None, language: str | None, k: int | None
+) -> list[AskResult | QuestionError]:
+    """The asker's answers to ``texts``, in one batch where it can (``ask_many``), else one by one."""
+    many = getattr(asker, "ask_many", None)
+    if many is not None and texts:
+        answered: list[AskResult | QuestionError] = many(texts, vendor=vendor, language=language, k=k)
+        return answered
+    results: list[AskResult | QuestionError] = []
+    for text in texts:
+        try:
+            results.append(asker.ask(text, vendor=vendor, language=language, k=k))
+        except QuestionError as error:
+            results.append(error)
+    return results
+
+
 def fill(
     questionnaire: Questionnaire,
     asker: Asker,
@@ -223,22 +241,21 @@ def fill(
     outcomes: dict[str, Outcome] = {}
     layouts = {layout.sheet: layout for layout in questionnaire.layouts}
     rows: list[FilledRow] = []
-    for done, question in enumerate(questions, start=1):
-        if question.error is not None:
-            outcome = Outcome("error", notes=(question.error,))
-        elif question.text in outcomes:
-            outcome = outcomes[question.text]
-        else:
-            try:
-                result = asker.ask(question.text, vendor=vendor, language=language, k=k)
-            except QuestionError as error:
-                outcome = Outcome("error", notes=(f"This question cannot be asked: {error}",))
+    for start in range(0, total, BATCH):
+        window = questions[start : start + BATCH]
+        new = list(dict.fromkeys(q.text for q in window if q.error is None and q.text not in outcomes))
+        for text, answered in zip(new, _ask_all(asker, new, vendor, language, k), strict=True):
+            if isinstance(answered, QuestionError):
+                outcomes[text] = Outcome("error", notes=(f"This question cannot be asked: {answered}",))
             else:
-                outcome = outcome_of(result, vendor)
-            outcomes[question.text] = outcome
-        rows.append(_row(question, outcome, layouts[question.sheet]))
-        if progress is not None and (done % BATCH == 0 or done == total):
-            progress(done, total)
+                outcomes[text] = outcome_of(answered, vendor)
+        for question in window:
+            outcome = (
+                Outcome("error", notes=(question.error,)) if question.error is not None else outcomes[question.text]
+            )
+            rows.append(_row(question, outcome, layouts[question.sheet]))
+        if progress is not None:
+            progress(start + len(window), total)
     counts = {status: 0 for status in ROW_STATUSES}
     for row in rows:
         counts[row.status] += 1
