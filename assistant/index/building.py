@@ -32,6 +32,7 @@ from assistant.passages import PASSAGE_FORMAT, passage_text
 from assistant.progress import Progress
 from assistant.settings import Settings
 from assistant.signals import BuildInput, Signal, SignalType, registered
+from assistant.signals.lexical import document_spans
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +204,7 @@ class _Passages(Sequence[str]):
 
 def _passage_keys(rows: Sequence[Row], row_keys: Sequence[bytes], passages: _Passages, memo: Memo) -> list[bytes]:
     """SHA-256 of each row's passage text, by document from ``memo`` when the document's rows are unchanged."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for n in range(1, len(rows) + 1):
-        if n == len(rows) or rows[n].document_id != rows[start].document_id:
-            spans.append((start, n))
-            start = n
+    spans = document_spans(rows)
     header = f"passage keys {PASSAGE_FORMAT}\n".encode()
     keys = [hashlib.sha256(header + b"".join(row_keys[a:b])).digest() for a, b in spans]
     found = memo.get_many("passage keys", keys)

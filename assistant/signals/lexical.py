@@ -108,7 +108,7 @@ def term_counts(
 ) -> list[TermCounts]:
     """The term counts of the passages, document by document; a document whose passages are unchanged takes
     its counts from ``source.memo`` (under ``kind``: one kind per tokenizer)."""
-    spans = _document_spans(source.rows)
+    spans = document_spans(source.rows)
     keys = [_block_key(source.passage_keys[start:end], kind) for start, end in spans]
     found = source.memo.get_many(kind, keys) if source.memo is not None else [None] * len(spans)
     blocks: list[TermCounts] = []
@@ -125,7 +125,8 @@ def term_counts(
     return blocks
 
 
-def _document_spans(rows: Sequence[Row]) -> list[tuple[int, int]]:
+def document_spans(rows: Sequence[Row]) -> list[tuple[int, int]]:
+    """(start, end) of each document's rows: the rows come document by document."""
     spans: list[tuple[int, int]] = []
     start = 0
     for n in range(1, len(rows) + 1):
