@@ -219,8 +219,12 @@ def test_an_old_version_stays_while_a_reader_holds_it_and_goes_after(hashing_set
 def test_a_folder_of_the_previous_format_is_replaced_by_a_versioned_one(hashing_settings: Settings) -> None:
     old = hashing_settings.index_dir
     old.mkdir()
-    for name in ("manifest.json", "rows.jsonl", "index.faiss", "lexical.npz", "links.jsonl"):
+    for name in ("rows.jsonl", "index.faiss", "lexical.npz", "links.jsonl"):
         (old / name).write_text("{}", encoding="utf-8")
+    old_manifest = (
+        '{"format": 4, "model": "hashing", "model_fingerprint": "f", "passage_format": 3, "rows_sha256": "0"}'
+    )
+    (old / "manifest.json").write_text(old_manifest, encoding="utf-8")
     (old / "my-notes.txt").write_text("not the index's", encoding="utf-8")
     built = _build(hashing_settings)
     assert sorted(p.name for p in old.iterdir() if not p.name.startswith(".")) == [
@@ -228,3 +232,20 @@ def test_a_folder_of_the_previous_format_is_replaced_by_a_versioned_one(hashing_
         "my-notes.txt",
         built.path.name,
     ]
+
+
+def test_building_into_a_folder_of_other_files_keeps_every_one_of_them(hashing_settings: Settings) -> None:
+    """Files named like an old index's but not one (no old manifest), and a 'current' folder, are a user's."""
+    folder = hashing_settings.index_dir
+    (folder / "current").mkdir(parents=True)
+    (folder / "current" / "report.txt").write_text("mine", encoding="utf-8")
+    for name in ("manifest.json", "rows.jsonl", "index.faiss"):
+        (folder / name).write_text(f"my {name}", encoding="utf-8")
+    built = _build(hashing_settings)
+    assert (folder / "current").resolve() == built.path
+    moved = [p for p in folder.iterdir() if p.name.startswith("current.moved-")]
+    assert len(moved) == 1
+    assert (moved[0] / "report.txt").read_text(encoding="utf-8") == "mine"
+    for name in ("manifest.json", "rows.jsonl", "index.faiss"):
+        assert (folder / name).read_text(encoding="utf-8") == f"my {name}"
+    assert open_index(hashing_settings, load_corpus(hashing_settings.corpus_dir), load_embedder(hashing_settings))

@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import re
@@ -195,6 +196,7 @@ def publish(index_dir: Path, staging: Path) -> Path:
     link = index_dir / f"{_LINK}{secrets.token_hex(3)}"
     link.symlink_to(version.name)
     _reached("linked")
+    _move_aside(index_dir / CURRENT)
     os.replace(link, index_dir / CURRENT)
     _fsync(index_dir)
     _reached("switched")
@@ -247,8 +249,9 @@ def cleanup(index_dir: Path) -> None:
     """Remove what stopped builds left and the versions no reader holds (the caller holds the build lock)."""
     keep, foreign = _current_or_foreign(index_dir)
     link = index_dir / CURRENT
-    if foreign and not link.is_symlink() and link.exists():
-        link.rename(index_dir / f"{_TRASH}{CURRENT}-{secrets.token_hex(3)}")  # not ours: out of the way
+    if foreign:
+        _move_aside(link)
+    legacy = _holds_legacy_index(index_dir)
     for entry in list(index_dir.iterdir()):
         name = entry.name
         if name.startswith((_STAGING, _TRASH)):
@@ -259,12 +262,32 @@ def cleanup(index_dir: Path) -> None:
             _retire(index_dir, entry)
         elif name.startswith(_READERS) and not (index_dir / name.removeprefix(_READERS)).exists():
             _retire(index_dir, index_dir / name.removeprefix(_READERS))
-        elif name in LEGACY_FILES and entry.is_file() and not entry.is_symlink():
+        elif legacy and name in LEGACY_FILES and entry.is_file() and not entry.is_symlink():
             entry.unlink(missing_ok=True)
     # What builds of format 4 left beside the folder when they were stopped.
     for pattern in (f".{index_dir.name}.building-*", f".{index_dir.name}.old-*"):
         for debris in index_dir.parent.glob(pattern):
             shutil.rmtree(debris, ignore_errors=True)
+
+
+def _move_aside(link: Path) -> None:
+    """A ``current`` that is a file or folder, not a link (someone put it there): renamed out of the way and
+    kept, never deleted."""
+    if link.is_symlink() or not link.exists():
+        return
+    aside = link.with_name(f"{CURRENT}.moved-{secrets.token_hex(3)}")
+    link.rename(aside)
+    logger.warning("moved %s to %s: it is not the link to an index version", link, aside)
+
+
+def _holds_legacy_index(index_dir: Path) -> bool:
+    """Whether ``index_dir`` holds an index of format 4 straight in it (its manifest.json says so): only then
+    are the files of that format removed, never files of the same names that something else put there."""
+    try:
+        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"model_fingerprint", "rows_sha256", "passage_format"} <= manifest.keys()
 
 
 def _retire(index_dir: Path, version: Path) -> None:
