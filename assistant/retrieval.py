@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from assistant.answers import AskResult, Citation
@@ -11,12 +10,13 @@ from assistant.calibration import load_calibration
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
-from assistant.decision import Decision, current_first, decide
+from assistant.decision import Decision, current_first, decide, question_features
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.fusion import DEPTH, Hit, fuse, load_fusion
 from assistant.index import StoredIndex, open_index
 from assistant.index.rowstore import RowStore
+from assistant.passages import passage_text
 from assistant.progress import Progress
 from assistant.results import (
     MatchMaker,
@@ -148,7 +148,7 @@ class Assistant:
         hits = self._rank(searched_text, vector, question_language, allowed, k)
         decision = self._decide(hits, scope)
         searched = time.perf_counter()
-        result = self._result(cleaned, decision, scope, subject, language, question_language, k)
+        result = self._result(cleaned, searched_text, decision, scope, subject, language, question_language, k)
         finished = time.perf_counter()
         result.timings_ms.update(
             embed=round((embedded - started) * 1000, 2),
@@ -183,6 +183,7 @@ class Assistant:
     def _result(
         self,
         question: str,
+        searched_text: str,
         decision: Decision,
         scope: Scope,
         subject: str | None,
@@ -196,12 +197,14 @@ class Assistant:
         if candidate is not None:
             top = self.rows[candidate.hit.position]
             features.update(
-                question_chars=math.log1p(len(question)),
+                question_features(searched_text, question_language, passage_text(top)),
                 cross_lingual=float(question_language is not None and top.language != question_language),
                 vendor_named=float(scope.source == "question"),
                 vendor_given=float(scope.source == "given"),
             )
             confidence = self.calibration.probability(features) if self.calibration else candidate.hit.score
+            if subject is not None:
+                confidence = 0.0  # the question is about a company none of the rows are from
         matches = self._matches
         status, reason_code, reason = "answered", None, None
         if candidate is None:
