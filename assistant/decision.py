@@ -20,9 +20,13 @@ from dataclasses import dataclass, field, replace
 
 from assistant.corpus.links import LinkLookup
 from assistant.fusion import Hit
+from assistant.glossary import default_glossary
 
 #: Rows per vendor shown for the other vendors when no vendor was named or chosen.
 OTHER_VENDORS = 3
+#: Question length buckets in characters, (short at most, long at least): the `short` / `long` tags of
+#: evals/README.md. Japanese and Korean say as much in fewer characters.
+LENGTHS = {"en": (24, 140), "ja": (12, 60), "ko": (12, 60)}
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,11 @@ def features(
     runner_up = others[0].score if others else 0.0
     window = [p for p in placed[:5] if p.hit.position != top.position]
     support = sum(row_id(p.hit.position) in same_item for p in window)
+    # Per signal: how far the first row (with its copies) leads the best other row, and whether it leads at all.
+    gaps = {
+        name: value - max((hit.parts.get(name, 0.0) for hit in others), default=0.0)
+        for name, value in top.parts.items()
+    }
     return {
         "score": top.score,
         "dense": 0.0,
@@ -149,4 +158,32 @@ def features(
         "margin": top.score - runner_up,
         "support": float(support),
         "promoted": 1.0 if top.current_version_of else 0.0,
+        **{f"{name}_gap": gap for name, gap in gaps.items()},
+        **{f"{name}_first": float(gap >= 0.0) for name, gap in gaps.items()},
+        "signals_first": float(sum(gap >= 0.0 for gap in gaps.values())),
+    }
+
+
+def question_features(question: str, question_language: str | None, row_text: str) -> dict[str, float]:
+    """What the question itself says about the answer: its length and how much of it the first row covers.
+
+    ``concept_coverage`` is the share of the question's glossary concepts (`assistant.glossary`) that the row
+    names too (0 when the question names none, and ``question_concepts`` is then 0).
+
+    >>> f = question_features("How many backup generations?", "en", "Backup | Seven generations")
+    >>> f["question_concepts"], f["concept_coverage"], f["short_question"], f["long_question"]
+    (2.0, 1.0, 0.0, 0.0)
+    >>> question_features("Are backups encrypted?", "en", "Backup | Seven generations")["concept_coverage"]
+    0.5
+    """
+    glossary = default_glossary()
+    asked = set(glossary.concepts(question))
+    covered = asked & set(glossary.concepts(row_text))
+    short, long = LENGTHS.get(question_language or "en", LENGTHS["en"])
+    return {
+        "question_chars": math.log1p(len(question)),
+        "short_question": float(len(question) <= short),
+        "long_question": float(len(question) >= long),
+        "question_concepts": float(len(asked)),
+        "concept_coverage": len(covered) / len(asked) if asked else 0.0,
     }

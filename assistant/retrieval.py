@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +12,13 @@ from assistant.calibration import load_calibration
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
-from assistant.decision import Decision, current_first, decide
+from assistant.decision import Decision, current_first, decide, question_features
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.fusion import DEPTH, Hit, fuse, load_fusion
 from assistant.index import StoredIndex, open_index
 from assistant.index.rowstore import RowStore
+from assistant.passages import passage_text
 from assistant.progress import Progress
 from assistant.results import (
     MatchMaker,
@@ -220,7 +220,14 @@ class Assistant:
         decision = self._decide(hits, asked.scope)
         searched = time.perf_counter()
         result = self._result(
-            asked.cleaned, decision, asked.scope, asked.subject, asked.language, asked.question_language, asked.k
+            asked.cleaned,
+            asked.searched_text,
+            decision,
+            asked.scope,
+            asked.subject,
+            asked.language,
+            asked.question_language,
+            asked.k,
         )
         finished = time.perf_counter()
         result.timings_ms.update(
@@ -256,6 +263,7 @@ class Assistant:
     def _result(
         self,
         question: str,
+        searched_text: str,
         decision: Decision,
         scope: Scope,
         subject: str | None,
@@ -269,12 +277,14 @@ class Assistant:
         if candidate is not None:
             top = self.rows[candidate.hit.position]
             features.update(
-                question_chars=math.log1p(len(question)),
+                question_features(searched_text, question_language, passage_text(top)),
                 cross_lingual=float(question_language is not None and top.language != question_language),
                 vendor_named=float(scope.source == "question"),
                 vendor_given=float(scope.source == "given"),
             )
             confidence = self.calibration.probability(features) if self.calibration else candidate.hit.score
+            if subject is not None:
+                confidence = 0.0  # the question is about a company none of the rows are from
         matches = self._matches
         status, reason_code, reason = "answered", None, None
         if candidate is None:

@@ -1,0 +1,95 @@
+"""The calibrated confidence's inputs: the features the decision records and the examples the fit is given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.decision import Placed, features, question_features
+from assistant.evaluation.questions import EvalQuestion
+from assistant.fusion import Hit
+from assistant.retrieval import Assistant
+from assistant.settings import Settings
+from evals.calibrate import answer_rows, first_row_answers, without_answers
+
+from conftest import WriteCorpus
+
+SHEET = (
+    "No.\tサービスレベル項目\t規定内容\t回答\n"
+    "1\tバックアップ世代数\t保証する世代数\t7世代\n"
+    "2\t暗号化\t通信を暗号化している\t有\n"
+    "No.\tSubcategory\tCheck Details\tOur Answer\n"
+    "1\tBackup generations\tHow many generations of backups are kept?\tSeven generations\n"
+    "2\tEncryption\tIs data encrypted in transit?\tYes, TLS 1.2 or later\n"
+)
+
+
+@pytest.fixture
+def sheet(write_corpus: WriteCorpus, tmp_path: Path) -> Settings:
+    documents: list[dict[str, object]] = [
+        {
+            "id": "sheet",
+            "vendor": "Kumo",
+            "product": "Kumo",
+            "file": "kumo/sheet.tsv",
+            "layout": "tsv_checksheet",
+            "languages": ["ja", "en"],
+            "title": "Kumo sheet",
+        }
+    ]
+    corpus = write_corpus(documents, {"kumo/sheet.tsv": SHEET})
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+
+
+def _placed(position: int, score: float, dense: float, concepts: float) -> Placed:
+    return Placed(Hit(position, score, {"dense": dense, "concepts": concepts}))
+
+
+def test_the_features_say_by_how_much_the_first_row_leads_in_each_signal() -> None:
+    placed = [_placed(0, 0.9, 0.80, 0.5), _placed(1, 0.7, 0.85, 0.2), _placed(2, 0.6, 0.95, 1.0)]
+    # Row 2 is the first row's translation: a copy does not compete with it.
+    found = features(placed, placed[0], {"r2"}, lambda position: f"r{position}")
+    assert found["dense_gap"] == pytest.approx(-0.05)
+    assert found["concepts_gap"] == pytest.approx(0.3)
+    assert (found["dense_first"], found["concepts_first"], found["signals_first"]) == (0.0, 1.0, 1.0)
+    assert found["margin"] == pytest.approx(0.2)
+    alone = features(placed[:1], placed[0], set(), lambda position: f"r{position}")
+    assert (alone["dense_gap"], alone["signals_first"]) == (0.8, 2.0)  # nothing to lead: the row's own score
+
+
+def test_the_question_features_read_its_concepts_and_its_length_per_language() -> None:
+    half = question_features("Are backups encrypted?", "en", "Backups are kept for 30 days")
+    assert half["question_concepts"] == 2.0
+    assert half["concept_coverage"] == 0.5
+    weather = question_features("What is the weather today?", "en", "Backups")
+    assert (weather["question_concepts"], weather["concept_coverage"]) == (0.0, 0.0)
+    assert question_features("2FA?", "en", "")["short_question"] == 1.0
+    japanese = "バックアップは何世代保持していますか"  # 18 characters: short in English, not in Japanese
+    assert question_features(japanese, "ja", "")["short_question"] == 0.0
+    assert question_features(japanese, "en", "")["short_question"] == 1.0
+    assert question_features("x" * 60, "ko", "")["long_question"] == 1.0
+    assert question_features("x" * 60, "en", "")["long_question"] == 0.0
+
+
+def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings) -> None:
+    assistant = Assistant.load(sheet)
+    asked = "How many generations of backups are kept?"
+    question = EvalQuestion(id="en-1", question=asked, language="en", relevant=["kumo/sheet#3"])
+    assert answer_rows(assistant, question) == ["kumo/sheet#1", "kumo/sheet#3"]  # the JA twin too
+    stripped = without_answers(assistant, [question])[0]
+    assert first_row_answers(stripped) is False
+    assert stripped.ranked
+    assert set(stripped.ranked).isdisjoint({"kumo/sheet#1", "kumo/sheet#3"})
+    assert "concept_coverage" in stripped.features
+    # As asked, the same question finds its answer: only the taken-away rows make the difference.
+    assert assistant.ask(question.question).answer is not None
+    unanswerable = EvalQuestion(id="na-1", question="Do you have a SOC 2 report?", language="en")
+    assert without_answers(assistant, [unanswerable]) == []  # only answerable questions are asked again
+
+
+def test_a_question_about_a_company_without_documents_has_no_confidence(sheet: Settings) -> None:
+    result = Assistant.load(sheet).ask("Does Slack keep seven generations of backups?")
+    assert (result.status, result.reason_code) == ("no_answer", "no_documents_for_subject")
+    assert result.confidence == 0.0
+    assert Assistant.load(sheet).ask("Does Kumo keep seven generations of backups?").confidence > 0.0
