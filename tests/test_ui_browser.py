@@ -285,7 +285,9 @@ def test_thumbs_down_with_a_chosen_row_lands_in_the_feedback_file_and_exports(
 
 
 def _options(page: Any, select: Any) -> list[str]:
-    select.get_by_role("combobox").click()
+    box = select.get_by_role("combobox")
+    box.evaluate("element => element.scrollIntoView({block: 'center'})")  # not under the chat input at the bottom
+    box.click()
     options = page.get_by_role("option")
     options.first.wait_for(timeout=TIMEOUT_MS)
     return [text.strip() for text in options.all_inner_texts()]
