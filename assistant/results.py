@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from assistant.answers import Citation, Match
 from assistant.corpus.links import LinkLookup
@@ -66,8 +66,14 @@ class MatchMaker:
             citation=self.citation(row),
         )
 
-    def matches(self, placed: list[Placed], start: int = 1) -> list[Match]:
-        return [self.match(rank, p) for rank, p in enumerate(placed, start=start)]
+    def matches(
+        self, placed: list[Placed], start: int = 1, disagreeing: Mapping[str, list[str]] | None = None
+    ) -> list[Match]:
+        """Matches ranked from ``start``; a row in ``disagreeing`` (row id -> the rows it disagrees with) says so."""
+        found = disagreeing or {}
+        return [
+            self.match(rank, p, found.get(self._rows(p.hit.position).id)) for rank, p in enumerate(placed, start=start)
+        ]
 
 
 def no_rows_reason(vendor: str | None, language: str | None) -> str:

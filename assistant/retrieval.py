@@ -299,13 +299,11 @@ class Assistant:
             status, reason_code = "conflict", "conflict"
             reason = conflict_reason([self.rows[p.hit.position] for p in decision.conflicting])
         answer = matches.match(1, candidate) if status == "answered" and candidate is not None else None
-        conflicting = []
-        if status == "conflict":
-            ids = [self.rows.id_of(p.hit.position) for p in decision.conflicting]
-            conflicting = [
-                matches.match(rank, p, [i for i in ids if i != ids[rank - 1]])
-                for rank, p in enumerate(decision.conflicting, start=1)
-            ]
+        # Current rows of the item that disagree: each says with which, also among the closest rows of a
+        # "no reliable answer" (the reader then sees that the documents disagree, not only that it is unsure).
+        ids = [self.rows.id_of(p.hit.position) for p in decision.conflicting]
+        disagreeing = {i: [other for other in ids if other != i] for i in ids}
+        conflicting = matches.matches(decision.conflicting, disagreeing=disagreeing) if status == "conflict" else []
         shown_first = (
             []
             if status in ("answered", "conflict")
@@ -323,7 +321,9 @@ class Assistant:
             conflicting=conflicting,
             outdated=matches.matches(decision.outdated, start=1) if status != "no_answer" else [],
             alternatives=matches.matches(
-                rest[:room] if status != "no_answer" else rest[:k], start=start if status != "no_answer" else 1
+                rest[:room] if status != "no_answer" else rest[:k],
+                start=start if status != "no_answer" else 1,
+                disagreeing=disagreeing,
             ),
             # Offered beside an answer only: beside "no reliable answer" the closest rows already span vendors.
             other_vendors=matches.matches(decision.other_vendors) if status != "no_answer" else [],

@@ -84,6 +84,17 @@ def test_rows_of_one_version_that_disagree_give_a_conflict_with_both_rows(two_ve
         assert not {m.row_id for m in result.alternatives} & {"kumo/sheet#1", "kumo/sheet#3"}
 
 
+def test_below_the_threshold_the_closest_rows_still_say_which_ones_disagree(two_vendors: Settings) -> None:
+    """No reliable answer, but the rows shown disagree with each other: each names the other."""
+    unsure = Assistant.load(two_vendors.model_copy(update={"answer_threshold": 1.0}))
+    result = unsure.ask("Do you provide SAS 70 Type 2 or SSAE 18 reports?", vendor="Kumo", k=4)
+    assert (result.status, result.reason_code) == ("no_answer", "low_confidence")
+    shown = {m.row_id: m.disagrees_with for m in result.alternatives}
+    assert shown["kumo/sheet#1"] == ["kumo/sheet#3"]
+    assert shown["kumo/sheet#3"] == ["kumo/sheet#1"]
+    assert all(not others for row, others in shown.items() if row not in {"kumo/sheet#1", "kumo/sheet#3"})
+
+
 def test_rows_that_agree_give_an_answer_not_a_conflict(two_vendors: Settings) -> None:
     result = Assistant.load(two_vendors).ask("How many generations of backups are kept?", vendor="Kumo")
     assert result.status == "answered"

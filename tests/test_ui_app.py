@@ -302,6 +302,22 @@ def test_no_reliable_answer_shows_the_closest_rows_to_check_and_copy(
     assert "The vendor's answer, verbatim" not in [c.value for c in card.caption]
 
 
+def test_closest_rows_that_disagree_say_so_beside_a_no_reliable_answer(
+    decisions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_ANSWER_THRESHOLD", "1.0")
+    question = "Do you provide SAS 70 or SSAE 18 reports from Kumo?"
+    at = ask(start(), question)
+    result = library().ask(question)
+    assert result.reason_code == "low_confidence"
+    flagged = {m.row_id: m.disagrees_with for m in result.alternatives if m.disagrees_with}
+    assert flagged == {"kumo/sheet#2": ["kumo/sheet#5"], "kumo/sheet#5": ["kumo/sheet#2"]}
+    warnings = [w.value for w in at.chat_message[-1].warning]
+    for row, others in flagged.items():
+        expected = f"The documents disagree: `{others[0]}` of the same version says otherwise"
+        assert expected in warnings, row
+
+
 def test_the_status_line_names_the_vendor_and_offers_the_others(decisions: None) -> None:
     at = ask(start(), "How many generations of backups are kept?")
     result = library().ask("How many generations of backups are kept?")

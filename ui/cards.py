@@ -151,6 +151,14 @@ def render_full(match: Match, language: str, key: str) -> None:
     render_actions(match, language, key)
 
 
+def render_disagreement(match: Match, language: str) -> None:
+    """Beside a closest row that a current row of the same item contradicts: which one (a conflict card shows
+    its rows side by side already; this is for the rows of a "no reliable answer")."""
+    if match.disagrees_with:
+        rows = ", ".join(f"`{row}`" for row in match.disagrees_with)
+        st.warning(t("disagrees_with", language, rows=rows), icon=":material/compare_arrows:")
+
+
 def render_match(match: Match, language: str, key: str) -> None:
     """A compact card for a closest row, an alternative or another vendor's row, with its own Copy."""
     with st.container(border=True):
@@ -161,6 +169,7 @@ def render_match(match: Match, language: str, key: str) -> None:
         if item_text(match):
             st.text(item_text(match))
         st.text(citation_line(match.citation, language))
+        render_disagreement(match, language)
         render_newer_version(match, language)
         render_actions(match, language, key, "source_short")
 
@@ -172,6 +181,7 @@ def render_brief(match: Match, language: str, key: str) -> None:
         rank = t("rank_score", language, rank=match.rank, score=f"{match.score:.3f}")
         lines = [f"{rank} · {headline(match.citation, language)}", match.answer_text()]
         st.text("\n".join([*lines, citation_line(match.citation, language)]))
+        render_disagreement(match, language)
         render_newer_version(match, language)
         render_actions(match, language, key, "source_short")
 

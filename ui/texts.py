@@ -155,6 +155,11 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "旧情報: 古い文書では異なる記載です",
         "이전 정보: 오래된 문서에는 다르게 적혀 있습니다",
     ),
+    "disagrees_with": (
+        "The documents disagree: {rows} of the same version says otherwise",
+        "文書間で食い違い: 同じ版の {rows} は異なる回答です",
+        "문서 간 불일치: 같은 버전의 {rows}에는 다르게 적혀 있습니다",
+    ),
     "outdated_says": ("Outdated: it says", "旧情報: 次のように書かれています", "이전 정보: 다음과 같이 적혀 있습니다"),
     "current_says": ("Current: the newer row", "現行: 新しい行", "현행: 새 행"),
     "newer_exists": (
