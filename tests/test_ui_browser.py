@@ -118,16 +118,31 @@ def open_expanders(page: Any) -> None:
     page.wait_for_timeout(300)
 
 
+#: Each drawn line as [key, text, background] once every line has its text and every cited line its colour
+#: (a line's container is drawn before its texts, and the colour comes with the page's style element); else null.
+_LINES = """() => {
+    const lines = [...document.querySelectorAll("[class*='st-key-line-']")];
+    const read = lines.map((line) => {
+        const key = [...line.classList].find((c) => c.startsWith("st-key-line-"));
+        const texts = line.querySelectorAll("[data-testid=stText]");
+        const background = getComputedStyle(line).backgroundColor;
+        const drawn = texts.length > 0 && (!key.startsWith("st-key-line-cited-") || background !== "rgba(0, 0, 0, 0)");
+        return drawn ? [key, texts[texts.length - 1].innerText, background] : null;
+    });
+    return read.length > 0 && read.every((line) => line !== null) ? read : null;
+}"""
+
+
 def source_lines(page: Any) -> list[tuple[int, bool, str, str]]:
-    """(line number, cited, text, background colour) of each line the source view shows."""
-    page.locator("[class*='st-key-line-']").first.wait_for(timeout=TIMEOUT_MS)
-    found = page.evaluate(
-        """() => [...document.querySelectorAll("[class*='st-key-line-']")].map((line) => {
-            const key = [...line.classList].find((c) => c.startsWith("st-key-line-"));
-            const texts = line.querySelectorAll("[data-testid=stText]");
-            return [key, texts[texts.length - 1].innerText, getComputedStyle(line).backgroundColor];
-        })"""
-    )
+    """(line number, cited, text, background colour) of each line the source view shows, read once the view
+    is fully drawn and the same on two reads in a row (a rerun redraws it)."""
+    found = page.wait_for_function(_LINES, timeout=TIMEOUT_MS).json_value()
+    for _ in range(20):
+        page.wait_for_timeout(250)
+        again = page.wait_for_function(_LINES, timeout=TIMEOUT_MS).json_value()
+        if again == found:
+            break
+        found = again
     lines = []
     for key, text, background in found:
         _, _, _, state, number = key.split("-")
