@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -60,17 +61,24 @@ def calibration_path(model: str, folder: Path = FOLDER) -> Path:
     return folder / (re.sub(r"[^A-Za-z0-9._-]+", "--", model).strip("-") + ".json")
 
 
-def load_calibration(model: str, folder: Path = FOLDER) -> Calibration | None:
-    """The calibration fitted for ``model``, or None when there is none."""
-    path = calibration_path(model, folder)
+Fitted = TypeVar("Fitted", bound=BaseModel)
+
+
+def load_fitted(path: Path, kind: type[Fitted], model: str, what: str, script: str) -> Fitted | None:
+    """What ``script`` fitted for ``model`` and saved at ``path`` (None when there is no such file); ModelError,
+    saying to refit, when the file is not valid or was fitted for another model."""
     if not path.is_file():
         return None
     try:
-        calibration = Calibration.model_validate_json(path.read_text(encoding="utf-8"))
+        fitted = kind.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, ValueError, OSError) as exc:
-        raise ModelError(
-            f"{path} is not a valid calibration ({exc}); refit it with 'python -m evals.calibrate'"
-        ) from None
-    if calibration.model != model:
-        raise ModelError(f"{path} calibrates {calibration.model!r}, not {model!r}; refit it")
-    return calibration
+        raise ModelError(f"{path} is not a valid {what} ({exc}); refit it with 'python -m {script}'") from None
+    fitted_for = getattr(fitted, "model", None)
+    if fitted_for != model:
+        raise ModelError(f"{path} is the {what} of {fitted_for!r}, not {model!r}; refit it with 'python -m {script}'")
+    return fitted
+
+
+def load_calibration(model: str, folder: Path = FOLDER) -> Calibration | None:
+    """The calibration fitted for ``model``, or None when there is none."""
+    return load_fitted(calibration_path(model, folder), Calibration, model, "calibration", "evals.calibrate")

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.calibration import FOLDER, calibration_path
-from assistant.errors import ModelError
+from assistant.calibration import FOLDER, calibration_path, load_fitted
 from assistant.signals import SignalRun
 
 #: Candidates taken from each signal before fusing, when no fitted depth is stored.
@@ -52,18 +51,7 @@ def fusion_path(model: str, folder: Path = FOLDER) -> Path:
 
 def load_fusion(model: str, folder: Path = FOLDER) -> FusionSettings | None:
     """The fusion settings fitted for ``model``, or None when there are none."""
-    path = fusion_path(model, folder)
-    if not path.is_file():
-        return None
-    try:
-        settings = FusionSettings.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError, OSError) as exc:
-        raise ModelError(
-            f"{path} is not valid fusion settings ({exc}); refit with 'python -m evals.tune_fusion'"
-        ) from None
-    if settings.model != model:
-        raise ModelError(f"{path} holds the fusion settings of {settings.model!r}, not {model!r}; refit them")
-    return settings
+    return load_fitted(fusion_path(model, folder), FusionSettings, model, "fusion settings", "evals.tune_fusion")
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def test_a_calibration_file_that_names_another_model_is_refused(tmp_path: Path) 
         target_false_answer_rate=0.05,
     )
     calibration_path("mine", tmp_path).write_text(calibration.model_dump_json(), encoding="utf-8")
-    with pytest.raises(ModelError, match="calibrates 'other', not 'mine'"):
+    with pytest.raises(ModelError, match="calibration of 'other', not 'mine'"):
         load_calibration("mine", tmp_path)
     calibration_path("broken", tmp_path).write_text("{", encoding="utf-8")
     with pytest.raises(ModelError, match="not a valid calibration"):
