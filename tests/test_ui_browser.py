@@ -300,12 +300,20 @@ def test_thumbs_down_with_a_chosen_row_lands_in_the_feedback_file_and_exports(
 
 
 def _options(page: Any, select: Any) -> list[str]:
+    """The options of a selectbox, opened by a click; clicked again if a rerun redrew it before it opened."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = select.get_by_role("combobox")
-    box.evaluate("element => element.scrollIntoView({block: 'center'})")  # not under the chat input at the bottom
-    box.click()
     options = page.get_by_role("option")
-    options.first.wait_for(timeout=TIMEOUT_MS)
-    return [text.strip() for text in options.all_inner_texts()]
+    for _ in range(TIMEOUT_MS // 5_000):
+        box.evaluate("element => element.scrollIntoView({block: 'center'})")  # not under the chat input
+        box.click()
+        try:
+            options.first.wait_for(timeout=5_000)
+        except PlaywrightTimeout:
+            continue
+        return [text.strip() for text in options.all_inner_texts()]
+    raise AssertionError("the selectbox's options did not open")
 
 
 def test_the_conversation_downloads_as_markdown_and_csv(browser: Any, tmp_path: Path, decision_corpus: Path) -> None:
