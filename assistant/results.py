@@ -67,13 +67,12 @@ class MatchMaker:
         )
 
     def matches(
-        self, placed: list[Placed], start: int = 1, disagreeing: Mapping[str, list[str]] | None = None
+        self, placed: list[Placed], start: int = 1, disagreeing: Mapping[int, list[str]] | None = None
     ) -> list[Match]:
-        """Matches ranked from ``start``; a row in ``disagreeing`` (row id -> the rows it disagrees with) says so."""
+        """Matches ranked from ``start``; a row in ``disagreeing`` (position -> the row ids it disagrees with)
+        says so."""
         found = disagreeing or {}
-        return [
-            self.match(rank, p, found.get(self._rows(p.hit.position).id)) for rank, p in enumerate(placed, start=start)
-        ]
+        return [self.match(rank, p, found.get(p.hit.position)) for rank, p in enumerate(placed, start=start)]
 
 
 def no_rows_reason(vendor: str | None, language: str | None) -> str:

@@ -301,8 +301,8 @@ class Assistant:
         answer = matches.match(1, candidate) if status == "answered" and candidate is not None else None
         # Current rows of the item that disagree: each says with which, also among the closest rows of a
         # "no reliable answer" (the reader then sees that the documents disagree, not only that it is unsure).
-        ids = [self.rows.id_of(p.hit.position) for p in decision.conflicting]
-        disagreeing = {i: [other for other in ids if other != i] for i in ids}
+        ids = {p.hit.position: self.rows.id_of(p.hit.position) for p in decision.conflicting}
+        disagreeing = {at: [other for other in ids.values() if other != own] for at, own in ids.items()}
         conflicting = matches.matches(decision.conflicting, disagreeing=disagreeing) if status == "conflict" else []
         shown_first = (
             []

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "ui" / "app.py"
@@ -69,3 +70,19 @@ def serve(env: Mapping[str, str], log: Path, timeout_s: float = 60) -> Iterator[
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def ask_in_chat(page: Any, question: str, timeout_ms: int) -> Any:
+    """Type a question into the chat input, send it, and return the answer's chat message once it is drawn
+    (its rating widget, a card's last element, is on the page)."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=timeout_ms)
+    before = page.get_by_test_id("stChatMessage").count()
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-testid=stChatMessage]').length >= {before + 2}", timeout=timeout_ms
+    )
+    card = page.get_by_test_id("stChatMessage").last
+    card.get_by_test_id("stFeedback").wait_for(timeout=timeout_ms)
+    return card

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, serve
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, ask_in_chat, serve
 
 TIMEOUT_MS = 120_000
 WIDTH = 1280
@@ -56,18 +56,6 @@ SHOTS = (
 )
 
 
-def _ask(page: Any, question: str) -> None:
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.wait_for(timeout=TIMEOUT_MS)
-    before = page.get_by_test_id("stChatMessage").count()
-    box.fill(question)
-    box.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-testid=stChatMessage]').length >= {before + 2}", timeout=TIMEOUT_MS
-    )
-    page.get_by_test_id("stChatMessage").last.get_by_test_id("stFeedback").wait_for(timeout=TIMEOUT_MS)
-
-
 def _choose_vendor(page: Any, vendor: str) -> None:
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").nth(1).get_by_role("combobox").click()
@@ -104,7 +92,7 @@ def take(browser: Any, base: str, shot: Shot, out: Path) -> Path:
         if shot.vendor:
             _choose_vendor(page, shot.vendor)
         for question in shot.questions:
-            _ask(page, question)
+            ask_in_chat(page, question, TIMEOUT_MS)
         page.wait_for_timeout(2000)
         if shot.whole_page:
             height = min(_content_height(page) + 40, MAX_HEIGHT)

@@ -24,7 +24,7 @@ from assistant.evaluation.questions import load_questions
 from assistant.feedback import FeedbackLog
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
-from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, serve
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, ask_in_chat, serve
 
 pytestmark = pytest.mark.browser
 
@@ -99,17 +99,7 @@ def opened(browser: Any, base: str, **options: Any) -> Iterator[Any]:
 
 def ask(page: Any, question: str) -> Any:
     """Type a question into the chat input, send it, and return the answer's chat message once it is drawn."""
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.wait_for(timeout=TIMEOUT_MS)
-    before = page.get_by_test_id("stChatMessage").count()
-    box.fill(question)
-    box.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-testid=stChatMessage]').length >= {before + 2}", timeout=TIMEOUT_MS
-    )
-    card = page.get_by_test_id("stChatMessage").last
-    card.get_by_test_id("stFeedback").wait_for(timeout=TIMEOUT_MS)  # the last element of a card
-    return card
+    return ask_in_chat(page, question, TIMEOUT_MS)
 
 
 def open_expanders(page: Any) -> None:
