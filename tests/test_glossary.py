@@ -33,6 +33,25 @@ def test_the_shipped_glossary_maps_the_same_question_in_three_languages_to_the_s
 
 
 @pytest.mark.parametrize(
+    ("text", "unlike", "concept"),
+    [
+        # Ending the service is not a customer ending its contract (the rows about each differ).
+        ("サービスを廃止する場合の通知", "解約後のデータの扱い", "service_end"),
+        ("서비스를 폐지하는 경우", "계약 해지 후 데이터", "service_end"),
+        ("If the vendor discontinues the product", "after the customer cancels the contract", "service_end"),
+        # An attacker's site is not a third-party assessor.
+        ("外部サイトからの攻撃", "外部の専門事業者による診断", "external_site"),
+        ("제3자 사이트의 요청", "제3자 기관의 점검", "external_site"),
+    ],
+)
+def test_the_shipped_glossary_keeps_apart_what_reads_alike(text: str, unlike: str, concept: str) -> None:
+    glossary = default_glossary()
+    assert concept in glossary.concepts(text)
+    assert concept not in glossary.concepts(unlike)
+    assert not set(glossary.concepts(text)) >= set(glossary.concepts(unlike))
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Encrypted at rest; ENCRYPTION keys rotate", ["encryption", "encryption"]),  # prefix term, any case
