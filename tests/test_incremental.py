@@ -27,12 +27,14 @@ from assistant.index.folder import StoredIndex
 from assistant.index.linkstore import write_links
 from assistant.index.rowstore import serialize
 from assistant.memo import DictMemo
+from assistant.passages import passage_text
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+from assistant.signals import BuildInput
 from assistant.signals import vectors as index_vectors
 from assistant.signals.bm25 import TermCounts
 from assistant.signals.dense import DenseSignal
-from assistant.signals.lexical import LexicalSignal
+from assistant.signals.lexical import COUNTS_FORMAT, LexicalSignal, term_counts
 
 from conftest import TINY_DOCUMENTS, TINY_ROWS, toml_documents
 
@@ -244,18 +246,41 @@ def test_links_kept_as_arrays_by_vendor_are_the_links_computed_again(seed_corpus
             assert (tmp_path / "arrays" / name).read_bytes() == (tmp_path / "by-id" / name).read_bytes()
 
 
-def test_term_counts_read_back_from_either_form_and_are_counted_again_when_damaged() -> None:
-    counts = TermCounts.of(["backup backup 世代数", "sso", ""])
+def _npz(counts: TermCounts) -> bytes:
+    """``counts`` as an earlier version kept them."""
     legacy = io.BytesIO()
     terms = np.frombuffer("\0".join(counts.terms).encode(), dtype=np.uint8)
     np.savez(legacy, terms=terms, indptr=counts.indptr, indices=counts.indices, counts=counts.counts)
-    for data in (counts.to_bytes(), legacy.getvalue()):
+    return legacy.getvalue()
+
+
+def test_term_counts_read_back_from_either_form_and_are_counted_again_when_damaged() -> None:
+    counts = TermCounts.of(["backup backup 世代数", "sso", ""])
+    for data in (counts.to_bytes(), _npz(counts)):
         back = TermCounts.from_bytes(data)
         assert back.terms == counts.terms == ["backup", "世代", "代数", "sso"]
         for part in ("indptr", "indices", "counts"):
             np.testing.assert_array_equal(getattr(back, part), getattr(counts, part))
-    assert TermCounts.outdated(legacy.getvalue())
-    assert not TermCounts.outdated(counts.to_bytes())
     for damaged in (counts.to_bytes()[:-1], b"PK\x03\x04 not a zip", b""):
         with pytest.raises(ValueError, match="term counts"):
             TermCounts.from_bytes(damaged)
+
+
+def test_term_counts_an_earlier_version_kept_are_read_and_kept_in_the_newer_form(seed_corpus: Corpus) -> None:
+    rows = list(seed_corpus.rows)
+    memo = DictMemo()
+    source = BuildInput(rows, [passage_text(row) for row in rows], HashingEmbedder(), memo=memo)
+    counted = term_counts(source)
+    kept = dict(memo.values)
+    assert {kind for kind, _ in kept} == {f"terms {COUNTS_FORMAT}"}
+    memo.values = {("terms", key): _npz(TermCounts.from_bytes(value)) for (_, key), value in kept.items()}
+
+    def never(text: str) -> list[str]:
+        raise AssertionError(f"counted again: {text}")
+
+    for _ in range(2):  # from the older form, then from the newer one it was kept in
+        again = term_counts(source, never)
+        assert [(block.terms, block.counts.tolist()) for block in again] == [
+            (block.terms, block.counts.tolist()) for block in counted
+        ]
+    assert {key: value for key, value in memo.values.items() if key[0] != "terms"} == kept

@@ -113,11 +113,6 @@ class TermCounts:
         counts = np.frombuffer(data, "<i8", postings, at + 8 * (passages + 1 + postings)).astype(np.int64)
         return cls(text.split("\0") if text else [], indptr, indices, counts)
 
-    @staticmethod
-    def outdated(data: bytes) -> bool:
-        """Whether ``data`` was written in the older ``.npz`` form (slower to read: worth writing again)."""
-        return not data.startswith(_COUNTS_MAGIC)
-
     @classmethod
     def _from_npz(cls, data: bytes) -> TermCounts:
         try:

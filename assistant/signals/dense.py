@@ -18,16 +18,7 @@ from assistant.embedding import Embedder
 from assistant.errors import IndexStaleError
 from assistant.memo import Memo
 from assistant.progress import Progress
-from assistant.signals.base import (
-    BuildInput,
-    FloatArray,
-    IdArray,
-    Query,
-    SavedShape,
-    ScoreArray,
-    Signal,
-    register,
-)
+from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, SavedShape, ScoreArray, Signal, register
 from assistant.signals.language_means import LanguageMeans, query_sample
 from assistant.signals.vectors import VectorIndex
 
@@ -202,7 +193,7 @@ class CachedEmbeddings:
             size = 4 * dimension
             found = [i for i, value in enumerate(stored) if value is not None and len(value) == size]
             if found:  # one copy of every stored vector, not one array per row
-                joined = b"".join([stored[i] for i in found])  # type: ignore[misc]
+                joined = b"".join([value for value in stored if value is not None and len(value) == size])
                 out[found] = np.frombuffer(joined, dtype=np.float32).reshape(len(found), dimension)
             missing: dict[bytes, list[int]] = {}
             if len(found) < len(keys):

@@ -14,21 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from assistant.passages import PASSAGE_FORMAT
-from assistant.signals.base import (
-    BuildInput,
-    FloatArray,
-    IdArray,
-    Query,
-    SavedShape,
-    ScoreArray,
-    Signal,
-    register,
-)
+from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, SavedShape, ScoreArray, Signal, register
 from assistant.signals.bm25 import BM25, TermCounts, saved_files
 
 PREFIX = "lexical"
 VOCABULARY = "lexical_vocabulary.json"
 
+#: The form term counts are kept in (`TermCounts.to_bytes`), in their memo kind: a version that reads only
+#: the older form (``.npz``, under the bare kind) never meets the newer one in a shared cache.
+COUNTS_FORMAT = 2
 #: Only the allowed rows are scored when they are at most this share (1/4) of the corpus (one vendor's rows
 #: among many): their cost then does not grow with the corpus.
 SUBSET_SHARE = 4
@@ -118,19 +112,27 @@ def term_counts(
     its counts from ``source.memo`` (under ``kind``: one kind per tokenizer)."""
     spans = source.spans
     keys = [_block_key(source.passage_keys[start:end], kind) for start, end in spans]
-    found = source.memo.get_many(kind, keys) if source.memo is not None else [None] * len(spans)
+    found: list[bytes | None] = [None] * len(spans)
+    older: set[int] = set()
+    if source.memo is not None:
+        found = source.memo.get_many(f"{kind} {COUNTS_FORMAT}", keys)
+        older = {n for n, value in enumerate(found) if value is None}
+        if older:  # counts an earlier version kept (as .npz, under the bare kind): read, then kept anew
+            places = sorted(older)
+            for n, value in zip(places, source.memo.get_many(kind, [keys[n] for n in places]), strict=True):
+                found[n] = value
     blocks: list[TermCounts] = []
     new: list[tuple[bytes, bytes]] = []
-    for (start, end), key, cached in zip(spans, keys, found, strict=True):
+    for n, ((start, end), key, cached) in enumerate(zip(spans, keys, found, strict=True)):
         block = _cached_counts(cached, end - start)
-        fresh = cached is None or block is None or TermCounts.outdated(cached)
+        fresh = block is None or n in older
         if block is None:
             block = TermCounts.of([source.passages[n] for n in range(start, end)], tokenizer)
         blocks.append(block)
         if fresh:  # counted now, or kept in an older form
             new.append((key, block.to_bytes()))
     if source.memo is not None and new:
-        source.memo.put_many(kind, new)
+        source.memo.put_many(f"{kind} {COUNTS_FORMAT}", new)
     return blocks
 
 
