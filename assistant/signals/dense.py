@@ -92,7 +92,10 @@ class Dense:
         rest = [n for a, b in unstored for n in range(a, b)]
         groups = [("passage", rest), *(("query", p) for p in sample.values())]
         found = cached.embed(groups, source.progress)
-        vectors[rest] = found[0]
+        if len(rest) == len(vectors):  # nothing stored by document (the zeros were never touched: no copy)
+            vectors = found[0]
+        else:
+            vectors[rest] = found[0]
         cached.keep_documents(unstored, vectors)
         query_vectors = dict(zip(sample, found[1:], strict=True))
         means = LanguageMeans.estimate(vectors, languages, query_vectors)
