@@ -3,6 +3,9 @@ the index a build from scratch gives: the same rows, vectors, lexical weights, l
 
 from __future__ import annotations
 
+import hashlib
+import io
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,17 +14,27 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from assistant.corpus import links as corpus_links
 from assistant.corpus import load_corpus
+from assistant.corpus.links import Link, LinkArrays, Links
+from assistant.corpus.loader import Corpus
+from assistant.corpus.models import DocumentMeta, Row
 from assistant.embedding import HashingEmbedder
 from assistant.errors import QuestionError
 from assistant.index import build_index, versions
 from assistant.index.cache import BuildCache
 from assistant.index.folder import StoredIndex
+from assistant.index.linkstore import write_links
+from assistant.index.rowstore import serialize
+from assistant.memo import DictMemo
+from assistant.passages import passage_text
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+from assistant.signals import BuildInput
 from assistant.signals import vectors as index_vectors
+from assistant.signals.bm25 import TermCounts
 from assistant.signals.dense import DenseSignal
-from assistant.signals.lexical import LexicalSignal
+from assistant.signals.lexical import COUNTS_FORMAT, LexicalSignal, term_counts
 
 from conftest import TINY_DOCUMENTS, TINY_ROWS, toml_documents
 
@@ -172,3 +185,102 @@ def test_an_ivf_index_built_incrementally_equals_one_built_from_scratch_with_the
     scratch_settings = hashing_settings.model_copy(update={"index_dir": tmp_path / "scratch"})
     scratch = _build(scratch_settings, _Counting(), cache)  # embeddings are reused too: the lists decide
     _assert_same_index(incremental, scratch, hashing_settings)
+
+
+def _rebuild(settings: Settings, cache: Path, folder: Path) -> tuple[StoredIndex, _Counting]:
+    """A build of the same corpus into another index folder with ``cache``, counting what it embeds."""
+    counting = _Counting()
+    return _build(settings.model_copy(update={"index_dir": folder}), counting, cache), counting
+
+
+def test_a_build_reads_a_documents_vectors_as_one_value_and_falls_back_to_each_passages(
+    hashing_settings: Settings, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    built = _build(hashing_settings, _Counting(), cache)
+    with sqlite3.connect(cache) as db:  # only the vectors kept by document remain
+        assert db.execute("DELETE FROM memo WHERE kind = 'vector'").rowcount == 2 * TINY_ROWS  # passages, questions
+    by_document, counting = _rebuild(hashing_settings, cache, tmp_path / "by-document")
+    assert counting.passages == []
+    np.testing.assert_array_equal(_vectors(by_document), _vectors(built))
+    with sqlite3.connect(cache) as db:  # now the other way round: damaged document values, passages kept
+        db.execute("DELETE FROM memo")
+    _build(hashing_settings.model_copy(update={"index_dir": tmp_path / "refill"}), _Counting(), cache)
+    with sqlite3.connect(cache) as db:
+        assert db.execute("UPDATE memo SET value = x'00' WHERE kind = 'document vectors'").rowcount == 3
+    by_passage, counting = _rebuild(hashing_settings, cache, tmp_path / "by-passage")
+    assert counting.passages == []
+    np.testing.assert_array_equal(_vectors(by_passage), _vectors(built))
+
+
+def _old_links(rows: Sequence[Row], documents: Sequence[DocumentMeta]) -> Links:
+    """The links by row id, vendor by vendor, as they were kept before they were kept as arrays."""
+    metas = {meta.key: meta for meta in documents}
+    newer = corpus_links._newer_documents(metas)
+    by_row: dict[str, tuple[Link, ...]] = {}
+    for vendor in dict.fromkeys(row.vendor_id for row in rows):
+        vendor_rows = [row for row in rows if row.vendor_id == vendor]
+        vendor_metas = {key: meta for key, meta in metas.items() if meta.vendor_id == vendor}
+        by_row.update(corpus_links._vendor_links(vendor_rows, vendor_metas, newer))
+    return Links(by_row, {key: tuple(sorted(keys)) for key, keys in newer.items()})
+
+
+def test_links_kept_as_arrays_by_vendor_are_the_links_computed_again(seed_corpus: Corpus, tmp_path: Path) -> None:
+    rows = list(seed_corpus.rows)
+    documents = [document.meta for document in seed_corpus.documents]
+    row_keys = [hashlib.sha256(line).digest() for line in serialize(rows)]
+    expected = _old_links(rows, documents)
+    assert sum(len(links) for links in expected.by_row.values()) > 100  # the seed corpus links many rows
+    memo = DictMemo()
+    computed = LinkArrays.build(rows, documents, memo=memo, row_keys=row_keys)
+    kept = LinkArrays.build(rows, documents, memo=memo, row_keys=row_keys)
+    for key in [key for key in memo.values if key[0] == "link arrays"]:
+        memo.values[key] = memo.values[key][:-1]  # damaged: computed again
+    damaged = LinkArrays.build(rows, documents, memo=memo, row_keys=row_keys)
+    for found in (computed, kept, damaged):
+        assert found.links(rows) == expected
+        for folder, links in ((tmp_path / "arrays", found), (tmp_path / "by-id", expected)):
+            folder.mkdir(exist_ok=True)
+            write_links(folder, links, rows)
+        for name in ("links.offsets.npy", "links.targets.npy", "links.kinds.npy", "links.superseded.json"):
+            assert (tmp_path / "arrays" / name).read_bytes() == (tmp_path / "by-id" / name).read_bytes()
+
+
+def _npz(counts: TermCounts) -> bytes:
+    """``counts`` as an earlier version kept them."""
+    legacy = io.BytesIO()
+    terms = np.frombuffer("\0".join(counts.terms).encode(), dtype=np.uint8)
+    np.savez(legacy, terms=terms, indptr=counts.indptr, indices=counts.indices, counts=counts.counts)
+    return legacy.getvalue()
+
+
+def test_term_counts_read_back_from_either_form_and_are_counted_again_when_damaged() -> None:
+    counts = TermCounts.of(["backup backup 世代数", "sso", ""])
+    for data in (counts.to_bytes(), _npz(counts)):
+        back = TermCounts.from_bytes(data)
+        assert back.terms == counts.terms == ["backup", "世代", "代数", "sso"]
+        for part in ("indptr", "indices", "counts"):
+            np.testing.assert_array_equal(getattr(back, part), getattr(counts, part))
+    for damaged in (counts.to_bytes()[:-1], b"PK\x03\x04 not a zip", b""):
+        with pytest.raises(ValueError, match="term counts"):
+            TermCounts.from_bytes(damaged)
+
+
+def test_term_counts_an_earlier_version_kept_are_read_and_kept_in_the_newer_form(seed_corpus: Corpus) -> None:
+    rows = list(seed_corpus.rows)
+    memo = DictMemo()
+    source = BuildInput(rows, [passage_text(row) for row in rows], HashingEmbedder(), memo=memo)
+    counted = term_counts(source)
+    kept = dict(memo.values)
+    assert {kind for kind, _ in kept} == {f"terms {COUNTS_FORMAT}"}
+    memo.values = {("terms", key): _npz(TermCounts.from_bytes(value)) for (_, key), value in kept.items()}
+
+    def never(text: str) -> list[str]:
+        raise AssertionError(f"counted again: {text}")
+
+    for _ in range(2):  # from the older form, then from the newer one it was kept in
+        again = term_counts(source, never)
+        assert [(block.terms, block.counts.tolist()) for block in again] == [
+            (block.terms, block.counts.tolist()) for block in counted
+        ]
+    assert {key: value for key, value in memo.values.items() if key[0] != "terms"} == kept

@@ -2,8 +2,10 @@
 
 Builds are incremental without being different: every build computes the whole index from the corpus, but
 takes from the build cache (`cache`) whatever an earlier build computed from the same inputs - embeddings by
-passage text, term counts and passage hashes by document, links by vendor, trained IVF lists by model and
-list count. Adding a document embeds only its rows; the result is the index a build from scratch gives.
+passage text and by document, term counts and passage hashes by document, links by vendor (as arrays over its
+rows), trained IVF lists by model and list count. Adding a document embeds only its rows; the result is the
+index a build from scratch gives. What every build still computes over all rows is done in arrays, not per row
+in Python: the language-centred vectors (which move with the language means) and the FAISS lists they go to.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import overload
 
-from assistant.corpus.links import Links
+from assistant.corpus.links import LinkArrays
 from assistant.corpus.loader import METADATA_FILE, Corpus
 from assistant.corpus.models import Row
 from assistant.embedding import Embedder
@@ -32,7 +34,7 @@ from assistant.passages import PASSAGE_FORMAT, passage_text
 from assistant.progress import Progress
 from assistant.settings import Settings
 from assistant.signals import BuildInput, Signal, SignalType, registered
-from assistant.signals.lexical import document_spans
+from assistant.signals.base import document_spans
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +204,11 @@ class _Passages(Sequence[str]):
         return (self[i] for i in range(len(self)))
 
 
-def _passage_keys(rows: Sequence[Row], row_keys: Sequence[bytes], passages: _Passages, memo: Memo) -> list[bytes]:
-    """SHA-256 of each row's passage text, by document from ``memo`` when the document's rows are unchanged."""
-    spans = document_spans(rows)
+def _passage_keys(
+    spans: Sequence[tuple[int, int]], row_keys: Sequence[bytes], passages: _Passages, memo: Memo
+) -> list[bytes]:
+    """SHA-256 of each row's passage text, by document (``spans``: each document's rows) from ``memo`` when the
+    document's rows are unchanged."""
     header = f"passage keys {PASSAGE_FORMAT}\n".encode()
     keys = [hashlib.sha256(header + b"".join(row_keys[a:b])).digest() for a, b in spans]
     found = memo.get_many("passage keys", keys)
@@ -247,11 +251,12 @@ def _build(
         lines = lines if lines is not None else list(serialize(rows))
         row_keys = [hashlib.sha256(line).digest() for line in lines]
         passages = _Passages(rows)
-        keys = _passage_keys(rows, row_keys, passages, memo)
-        source = BuildInput(rows, passages, embedder, progress, memo, keys)
+        spans = document_spans(rows)
+        keys = _passage_keys(spans, row_keys, passages, memo)
+        source = BuildInput(rows, passages, embedder, progress, memo, keys, spans)
         signals: dict[str, Signal] = {name: kind.build(source) for name, kind in registered().items()}
         documents = [doc.meta for doc in corpus.documents]
-        links = Links.build(rows, documents, memo=memo, row_keys=row_keys)
+        links = LinkArrays.build(rows, documents, memo=memo, row_keys=row_keys)
     manifest = expected.model_copy(
         update={
             "signals": {

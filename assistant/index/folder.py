@@ -26,7 +26,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from assistant.corpus.links import Links
+from assistant.corpus.links import LinkArrays, Links
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.errors import IndexStaleError
 from assistant.index import linkstore, rowstore, versions
@@ -94,7 +94,7 @@ def save(
     manifest: IndexManifest,
     rows: Sequence[Row],
     documents: Sequence[DocumentMeta],
-    links: Links,
+    links: LinkArrays | Links,
     signals: dict[str, Signal],
     lines: Sequence[bytes] | None = None,
 ) -> Path:
@@ -115,7 +115,7 @@ def write(
     manifest: IndexManifest,
     rows: Sequence[Row],
     documents: Sequence[DocumentMeta],
-    links: Links,
+    links: LinkArrays | Links,
     signals: dict[str, Signal],
     lines: Sequence[bytes] | None = None,
 ) -> WrittenRows:

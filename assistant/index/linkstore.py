@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.corpus.links import RELATIONS, Link, Links
+from assistant.corpus.links import RELATIONS, Link, LinkArrays, Links
 from assistant.corpus.models import Row
 from assistant.errors import IndexStaleError
 from assistant.index.rowstore import RowStore
@@ -29,8 +29,20 @@ FILES = (OFFSETS, TARGETS, KINDS, SUPERSEDED)
 _NEWER = RELATIONS.index("newer")
 
 
-def write_links(folder: Path, links: Links, rows: Sequence[Row]) -> None:
-    """Write ``links`` (by row id) as arrays over the positions of ``rows``."""
+def write_links(folder: Path, links: LinkArrays | Links, rows: Sequence[Row]) -> None:
+    """Write ``links`` (arrays over the positions of ``rows``, or by row id) into ``folder``."""
+    arrays = links if isinstance(links, LinkArrays) else _arrays(links, rows)
+    if arrays.offsets.shape != (len(rows) + 1,):
+        raise ValueError(f"links of {len(arrays.offsets) - 1} rows cannot be written for {len(rows)} rows")
+    np.save(folder / OFFSETS, arrays.offsets.astype(np.int64), allow_pickle=False)
+    np.save(folder / TARGETS, arrays.targets.astype(np.int64), allow_pickle=False)
+    np.save(folder / KINDS, arrays.kinds.astype(np.uint8), allow_pickle=False)
+    superseded = {key: list(value) for key, value in sorted(arrays.newer_documents.items())}
+    (folder / SUPERSEDED).write_text(json.dumps(superseded, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _arrays(links: Links, rows: Sequence[Row]) -> LinkArrays:
+    """``links`` (by row id) as arrays over the positions of ``rows``."""
     position = {row.id: n for n, row in enumerate(rows)}
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     targets: list[int] = []
@@ -43,11 +55,8 @@ def write_links(folder: Path, links: Links, rows: Sequence[Row]) -> None:
     unknown = sorted(set(links.by_row) - set(position))
     if unknown:
         raise ValueError(f"links of rows that are not indexed: {', '.join(unknown[:3])}")
-    np.save(folder / OFFSETS, offsets, allow_pickle=False)
-    np.save(folder / TARGETS, np.array(targets, dtype=np.int64), allow_pickle=False)
-    np.save(folder / KINDS, np.array(kinds, dtype=np.uint8), allow_pickle=False)
-    superseded = {key: list(value) for key, value in sorted(links.newer_documents.items())}
-    (folder / SUPERSEDED).write_text(json.dumps(superseded, ensure_ascii=False, indent=1), encoding="utf-8")
+    found_targets = np.array(targets, dtype=np.int64)
+    return LinkArrays(offsets, found_targets, np.array(kinds, dtype=np.uint8), links.newer_documents)
 
 
 class StoredLinks:

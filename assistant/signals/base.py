@@ -44,13 +44,28 @@ class BuildInput:
     progress: Progress | None = None
     memo: Memo | None = None
     passage_keys: Sequence[bytes] = ()
+    #: (start, end) of each document's rows (`document_spans`), computed when not given.
+    spans: Sequence[tuple[int, int]] = ()
 
     def __post_init__(self) -> None:
         if not self.passage_keys:
             keys = [hashlib.sha256(text.encode()).digest() for text in self.passages]
             object.__setattr__(self, "passage_keys", keys)
+        if not self.spans:
+            object.__setattr__(self, "spans", document_spans(self.rows))
         if not len(self.rows) == len(self.passages) == len(self.passage_keys):
             raise ValueError("a build needs one passage and one passage key per row")
+
+
+def document_spans(rows: Sequence[Row]) -> list[tuple[int, int]]:
+    """(start, end) of each document's rows: the rows come document by document."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for n in range(1, len(rows) + 1):
+        if n == len(rows) or rows[n].document_id != rows[start].document_id:
+            spans.append((start, n))
+            start = n
+    return spans
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import io
 import json
 import re
 import unicodedata
+import zipfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ _STOPWORD_TEXT = (
     "to we what when where which who will with you your there their they any about"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+#: What `TermCounts.to_bytes` starts with.
+_COUNTS_MAGIC = b"term counts 2\0"
 
 
 def tokenize(text: str) -> list[str]:
@@ -82,17 +85,43 @@ class TermCounts:
         return cls(list(vocabulary), indptr, as_array(indices, np.int64).copy(), as_array(counts, np.int64).copy())
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        terms = np.frombuffer("\0".join(self.terms).encode(), dtype=np.uint8)
-        np.savez(buffer, terms=terms, indptr=self.indptr, indices=self.indices, counts=self.counts)
-        return buffer.getvalue()
+        """The counts as bytes: a header (`_COUNTS_MAGIC`, then the byte length of the terms, the passages and
+        the postings, little-endian int64), the terms (UTF-8, NUL-separated), then indptr, indices and counts
+        (little-endian int64). Read back in one pass: no archive to open per document."""
+        terms = "\0".join(self.terms).encode()
+        header = np.array([len(terms), len(self.indptr) - 1, len(self.indices)], dtype="<i8").tobytes()
+        arrays = (np.asarray(a, dtype="<i8").tobytes() for a in (self.indptr, self.indices, self.counts))
+        return b"".join((_COUNTS_MAGIC, header, terms, *arrays))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TermCounts:
-        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            text = arrays["terms"].tobytes().decode()
-            terms = text.split("\0") if text else []
-            return cls(terms, arrays["indptr"], arrays["indices"], arrays["counts"])
+        """The counts `to_bytes` wrote (or an older build wrote as ``.npz``); ValueError when ``data`` is neither."""
+        if not data.startswith(_COUNTS_MAGIC):
+            return cls._from_npz(data)
+        start = len(_COUNTS_MAGIC) + 24
+        if len(data) < start:
+            raise ValueError("term counts too short for their header")
+        text_bytes, passages, postings = (int(v) for v in np.frombuffer(data, "<i8", 3, len(_COUNTS_MAGIC)))
+        if min(text_bytes, passages, postings) < 0 or len(data) != start + text_bytes + 8 * (
+            passages + 1 + 2 * postings
+        ):
+            raise ValueError("term counts whose size does not match their header")
+        text = data[start : start + text_bytes].decode()
+        at = start + text_bytes
+        indptr = np.frombuffer(data, "<i8", passages + 1, at).astype(np.int64)
+        indices = np.frombuffer(data, "<i8", postings, at + 8 * (passages + 1)).astype(np.int64)
+        counts = np.frombuffer(data, "<i8", postings, at + 8 * (passages + 1 + postings)).astype(np.int64)
+        return cls(text.split("\0") if text else [], indptr, indices, counts)
+
+    @classmethod
+    def _from_npz(cls, data: bytes) -> TermCounts:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                text = arrays["terms"].tobytes().decode()
+                terms = text.split("\0") if text else []
+                return cls(terms, arrays["indptr"], arrays["indices"], arrays["counts"])
+        except (OSError, KeyError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"unreadable term counts ({exc})") from None
 
 
 #: The arrays of a saved BM25 index: the weights term by term (for a question's terms over all rows) and row by

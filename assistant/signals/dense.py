@@ -27,6 +27,10 @@ MEANS = "language_means.json"
 #: Passages embedded per call (and kept in the memo) at a time. Above the seed corpus's 343 rows, so the
 #: seed's passages are embedded in one call, as before there was a cache.
 _EMBED_BLOCK = 20_000
+#: The memo kind of a document's passage vectors (each passage's is also kept by itself, under "vector": an
+#: edited document re-embeds only its changed rows), and documents' vectors written to it at a time.
+_DOCUMENT_VECTORS = "document vectors"
+_KEEP_DOCUMENTS = 64
 
 
 @dataclass
@@ -83,16 +87,26 @@ class Dense:
         languages = [row.language for row in source.rows]
         sample = query_sample(languages, source.passage_keys)
         cached = CachedEmbeddings(embedder, source.memo, source.passages, source.passage_keys)
+        vectors, unstored = cached.stored_documents(source.spans)
         # As many calls as without a cache (all passages, then each language's sample): the same batches.
-        groups = [("passage", list(range(len(source.rows)))), *(("query", p) for p in sample.values())]
+        rest = [n for a, b in unstored for n in range(a, b)]
+        groups = [("passage", rest), *(("query", p) for p in sample.values())]
         found = cached.embed(groups, source.progress)
-        vectors = found[0]
+        if len(rest) == len(vectors):  # nothing stored by document (the zeros were never touched: no copy)
+            vectors = found[0]
+        else:
+            vectors[rest] = found[0]
+        cached.keep_documents(unstored, vectors)
         query_vectors = dict(zip(sample, found[1:], strict=True))
         means = LanguageMeans.estimate(vectors, languages, query_vectors)
         identity = "\0".join((embedder.fingerprint, embedder.passage_prompt, embedder.query_prompt)).encode()
 
+        codes = np.asarray(languages)
+
         def block(rows: IdArray) -> FloatArray:
-            return means.index_vectors(vectors[rows], [languages[int(n)] for n in rows])
+            if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1):  # a view, no copy
+                return means.index_vectors(vectors[rows[0] : rows[-1] + 1], codes[rows[0] : rows[-1] + 1])
+            return means.index_vectors(vectors[rows], codes[rows])
 
         index = VectorIndex.build_in_blocks(len(vectors), 2 * embedder.dimension, block, source.memo, identity)
         return DenseSignal(index, means)
@@ -127,10 +141,45 @@ class CachedEmbeddings:
         self.passages = passages
         self.passage_keys = passage_keys
 
-    def _key(self, kind: str, passage_key: bytes) -> bytes:
+    def _keys(self, kind: str, positions: Sequence[int]) -> list[bytes]:
+        """The memo keys of the passages at ``positions`` embedded as ``kind``."""
         prompt = self.embedder.passage_prompt if kind == "passage" else self.embedder.query_prompt
         identity = f"{kind}\0{self.embedder.fingerprint}\0{prompt}\0".encode()
-        return hashlib.sha256(identity + passage_key).digest()
+        return [hashlib.sha256(identity + self.passage_keys[n]).digest() for n in positions]
+
+    def _document_keys(self, spans: Sequence[tuple[int, int]]) -> list[bytes]:
+        identity = f"passages\0{self.embedder.fingerprint}\0{self.embedder.passage_prompt}\0".encode()
+        return [hashlib.sha256(identity + b"".join(self.passage_keys[a:b])).digest() for a, b in spans]
+
+    def stored_documents(self, spans: Sequence[tuple[int, int]]) -> tuple[FloatArray, list[tuple[int, int]]]:
+        """Every row's passage vector that the memo holds by document (``spans``: each document's rows), and
+        the spans it holds none for (their rows are zeros).
+
+        A document's vectors are one memo value: reading 10^5 rows' vectors by passage takes 10^5 lookups.
+        """
+        dimension = self.embedder.dimension
+        out = np.zeros((len(self.passage_keys), dimension), dtype=np.float32)
+        if self.memo is None:
+            return out, list(spans)
+        stored = self.memo.get_many(_DOCUMENT_VECTORS, self._document_keys(spans))
+        unstored = []
+        for (a, b), value in zip(spans, stored, strict=True):
+            if value is not None and len(value) == 4 * dimension * (b - a):
+                out[a:b] = np.frombuffer(value, dtype=np.float32).reshape(b - a, dimension)
+            else:
+                unstored.append((a, b))
+        return out, unstored
+
+    def keep_documents(self, spans: Sequence[tuple[int, int]], vectors: FloatArray) -> None:
+        """Keep the passage vectors of the documents at ``spans`` in the memo, one value per document."""
+        if self.memo is None or not spans:
+            return
+        keys = self._document_keys(spans)
+        for start in range(0, len(spans), _KEEP_DOCUMENTS):  # bounds the bytes held at once
+            chunk = range(start, min(start + _KEEP_DOCUMENTS, len(spans)))
+            self.memo.put_many(
+                _DOCUMENT_VECTORS, [(keys[i], vectors[spans[i][0] : spans[i][1]].tobytes()) for i in chunk]
+            )
 
     def embed(self, groups: list[tuple[str, list[int]]], progress: Progress | None) -> list[FloatArray]:
         """Per group (kind "passage" or "query", row positions): the vectors, shape (len(positions), dimension).
@@ -141,14 +190,17 @@ class CachedEmbeddings:
         plans = []
         total = 0
         for kind, positions in groups:
-            keys = [self._key(kind, self.passage_keys[n]) for n in positions]
+            keys = self._keys(kind, positions)
             out = np.zeros((len(positions), dimension), dtype=np.float32)
             stored = self.memo.get_many("vector", keys) if self.memo is not None else [None] * len(keys)
+            size = 4 * dimension
+            found = [i for i, value in enumerate(stored) if value is not None and len(value) == size]
+            if found:  # one copy of every stored vector, not one array per row
+                joined = b"".join([value for value in stored if value is not None and len(value) == size])
+                out[found] = np.frombuffer(joined, dtype=np.float32).reshape(len(found), dimension)
             missing: dict[bytes, list[int]] = {}
-            for i, value in enumerate(stored):
-                if value is not None and len(value) == 4 * dimension:
-                    out[i] = np.frombuffer(value, dtype=np.float32)
-                else:
+            if len(found) < len(keys):
+                for i in sorted(set(range(len(keys))) - set(found)):
                     missing.setdefault(keys[i], []).append(i)
             plans.append((kind, positions, out, missing))
             total += len(missing)

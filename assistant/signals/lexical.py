@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.corpus.models import Row
 from assistant.passages import PASSAGE_FORMAT
 from assistant.signals.base import BuildInput, FloatArray, IdArray, Query, SavedShape, ScoreArray, Signal, register
 from assistant.signals.bm25 import BM25, TermCounts, saved_files
@@ -21,6 +20,9 @@ from assistant.signals.bm25 import BM25, TermCounts, saved_files
 PREFIX = "lexical"
 VOCABULARY = "lexical_vocabulary.json"
 
+#: The form term counts are kept in (`TermCounts.to_bytes`), in their memo kind: a version that reads only
+#: the older form (``.npz``, under the bare kind) never meets the newer one in a shared cache.
+COUNTS_FORMAT = 2
 #: Only the allowed rows are scored when they are at most this share (1/4) of the corpus (one vendor's rows
 #: among many): their cost then does not grow with the corpus.
 SUBSET_SHARE = 4
@@ -108,32 +110,42 @@ def term_counts(
 ) -> list[TermCounts]:
     """The term counts of the passages, document by document; a document whose passages are unchanged takes
     its counts from ``source.memo`` (under ``kind``: one kind per tokenizer)."""
-    spans = document_spans(source.rows)
+    spans = source.spans
     keys = [_block_key(source.passage_keys[start:end], kind) for start, end in spans]
-    found = source.memo.get_many(kind, keys) if source.memo is not None else [None] * len(spans)
+    found: list[bytes | None] = [None] * len(spans)
+    older: set[int] = set()
+    if source.memo is not None:
+        found = source.memo.get_many(f"{kind} {COUNTS_FORMAT}", keys)
+        older = {n for n, value in enumerate(found) if value is None}
+        if older:  # counts an earlier version kept (as .npz, under the bare kind): read, then kept anew
+            places = sorted(older)
+            for n, value in zip(places, source.memo.get_many(kind, [keys[n] for n in places]), strict=True):
+                found[n] = value
     blocks: list[TermCounts] = []
     new: list[tuple[bytes, bytes]] = []
-    for (start, end), key, cached in zip(spans, keys, found, strict=True):
-        if cached is not None:
-            blocks.append(TermCounts.from_bytes(cached))
-            continue
-        block = TermCounts.of([source.passages[n] for n in range(start, end)], tokenizer)
+    for n, ((start, end), key, cached) in enumerate(zip(spans, keys, found, strict=True)):
+        block = _cached_counts(cached, end - start)
+        fresh = block is None or n in older
+        if block is None:
+            block = TermCounts.of([source.passages[n] for n in range(start, end)], tokenizer)
         blocks.append(block)
-        new.append((key, block.to_bytes()))
+        if fresh:  # counted now, or kept in an older form
+            new.append((key, block.to_bytes()))
     if source.memo is not None and new:
-        source.memo.put_many(kind, new)
+        source.memo.put_many(f"{kind} {COUNTS_FORMAT}", new)
     return blocks
 
 
-def document_spans(rows: Sequence[Row]) -> list[tuple[int, int]]:
-    """(start, end) of each document's rows: the rows come document by document."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for n in range(1, len(rows) + 1):
-        if n == len(rows) or rows[n].document_id != rows[start].document_id:
-            spans.append((start, n))
-            start = n
-    return spans
+def _cached_counts(data: bytes | None, passages: int) -> TermCounts | None:
+    """The counts kept in ``data`` when they are readable counts of ``passages`` passages (else None: counted
+    again)."""
+    if data is None:
+        return None
+    try:
+        block = TermCounts.from_bytes(data)
+    except ValueError:
+        return None
+    return block if len(block.indptr) == passages + 1 else None
 
 
 def _block_key(passage_keys: Sequence[bytes], kind: str) -> bytes:

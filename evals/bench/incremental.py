@@ -1,5 +1,6 @@
 """Incremental builds of a synthetic index: rebuilding the unchanged corpus, adding a 100-row document, removing
-it again, and whether the index with the document equals one built from scratch with the same cache.
+it again, and whether the index with the document equals one built from scratch (into an empty folder) with the
+same cache.
 
 Run by ``python -m evals.bench`` after the synthetic index of that size was built with its cache (the vectors
 of its rows are mixed, not embedded: the cache holds them, and only the new document's rows are embedded by
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -115,7 +117,11 @@ def measure(size: int, index_dir: Path, cache: Path, settings: Settings, questio
         out["add_embedded"] = {"passages": counting.passages, "questions": counting.queries}
         out["add_build_seconds"] = added.manifest.build_seconds
         out["rows_after_add"] = len(added.rows)
-        scratch_settings = settings.model_copy(update={"index_dir": index_dir.with_name(index_dir.name + "-scratch")})
+        scratch_dir = index_dir.with_name(index_dir.name + "-scratch")
+        # Emptied first: a scratch folder left by an earlier run holds an index that matches, which would be
+        # opened instead of built (then "scratch_seconds" timed an open, and the comparison an old build).
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+        scratch_settings = settings.model_copy(update={"index_dir": scratch_dir})
         scratch, out["scratch_seconds"] = _timed_build(scratch_settings, added_corpus, model, memo)
         everything = np.arange(len(added.rows), dtype=np.int64)
         same = np.array_equal(
