@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -35,6 +36,7 @@ from assistant.signals import vectors as index_vectors
 from assistant.signals.bm25 import TermCounts
 from assistant.signals.dense import DenseSignal
 from assistant.signals.lexical import COUNTS_FORMAT, LexicalSignal, term_counts
+from assistant.signals.vectors import _trained_ivf
 
 from conftest import TINY_DOCUMENTS, TINY_ROWS, toml_documents
 
@@ -284,3 +286,15 @@ def test_term_counts_an_earlier_version_kept_are_read_and_kept_in_the_newer_form
             (block.terms, block.counts.tolist()) for block in counted
         ]
     assert {key: value for key, value in memo.values.items() if key[0] != "terms"} == kept
+
+
+def test_a_damaged_trained_ivf_in_the_cache_is_trained_again_and_kept_anew() -> None:
+    vectors = np.random.default_rng(1).standard_normal((2_000, 8)).astype(np.float32)
+    memo = DictMemo()
+    first = _trained_ivf(len(vectors), 8, lambda rows: vectors[rows], memo, b"model")
+    ((kind, key),) = memo.values.keys()
+    memo.values[(kind, key)] = b"not a faiss index"
+    again = _trained_ivf(len(vectors), 8, lambda rows: vectors[rows], memo, b"model")
+    assert again.is_trained
+    assert again.nlist == first.nlist
+    assert faiss.deserialize_index(np.frombuffer(memo.values[(kind, key)], dtype=np.uint8)).is_trained

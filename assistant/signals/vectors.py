@@ -218,7 +218,10 @@ def _trained_ivf(
     if memo is not None:
         cached = memo.get_many("ivf", [key])[0]
         if cached is not None:
-            index = faiss.deserialize_index(np.frombuffer(cached, dtype=np.uint8))
+            try:
+                index = faiss.deserialize_index(np.frombuffer(cached, dtype=np.uint8))
+            except RuntimeError:  # a damaged cache value: trained again below, and kept anew
+                index = None
             if isinstance(index, faiss.IndexIVF) and index.is_trained and (index.d, index.nlist) == (dimension, lists):
                 return index
     quantizer = faiss.IndexFlatIP(dimension)
