@@ -261,3 +261,20 @@ def test_files_written_just_before_an_index_is_opened_are_hashed_every_time(
     files = set(_open(hashing_settings, rebuild=False).manifest.files) - {"manifest.json"}
     assert set(_hashed_on_open(hashing_settings, monkeypatch)) == files
     assert set(_hashed_on_open(hashing_settings, monkeypatch)) == files
+
+
+def test_the_record_of_verified_files_goes_with_its_version(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "RACY_NS", 0)
+    first = _build(hashing_settings)
+    _open(hashing_settings, rebuild=False).close()
+    first.close()
+    record = hashing_settings.index_dir / f".verified-{first.path.name}"
+    assert record.is_file()
+    faq = hashing_settings.corpus_dir / "acme" / "faq.md"
+    faq.write_text(faq.read_text(encoding="utf-8") + "- A new bullet.\n", encoding="utf-8")
+    second = _open(hashing_settings, rebuild=True)
+    assert second.path != first.path
+    assert not first.path.exists()
+    assert not record.exists()
