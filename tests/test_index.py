@@ -309,7 +309,12 @@ def test_a_served_index_keeps_its_mapped_pages_within_the_budget(
 ) -> None:
     assistant = Assistant(hashing_settings, load_embedder(hashing_settings), _build(hashing_settings))
     released: list[int] = []
-    monkeypatch.setattr(index_folder.StoredIndex, "release_pages", lambda self: released.append(1) or 0)
+
+    def release(self: index_folder.StoredIndex) -> int:
+        released.append(1)
+        return 0
+
+    monkeypatch.setattr(index_folder.StoredIndex, "release_pages", release)
     monkeypatch.setattr(retrieval, "MAPPED_BUDGET", mapped_file_bytes() + 2**30)
     assistant.ask("Are backups encrypted?")
     assert released == []  # within the budget: nothing let go of
