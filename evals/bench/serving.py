@@ -197,6 +197,9 @@ def measure(
         assistant.ask(text)
         unscoped_latencies.append((time.perf_counter() - begin) * 1000)
 
+    # Memory after the questions: before the FAISS-alone reference below, which maps lists outside `ask`.
+    rss_serving, rss_peak, rss_parts = _rss_mb(), _peak_mb(), _rss_parts_mb()
+
     # The FAISS search alone, with the same query vectors and vendor scoping as ask uses.
     dense = dense_signal(index)
     searches = []
@@ -219,7 +222,7 @@ def measure(
         dense.vectors.search(query, CANDIDATES)
         faiss_unscoped.append((time.perf_counter() - begin) * 1000)
     scoped = sum(allowed is not None for _, allowed in searches)
-    rss_serving, rss_peak, rss_parts = _rss_mb(), _peak_mb(), _rss_parts_mb()
+    rss_after_faiss = _rss_mb()
     runs = []
     if concurrency:
         serial = [_result(assistant, text, vendor) for text, vendor in asks]
@@ -251,6 +254,7 @@ def measure(
             "serving": rss_serving,
             "serving_parts": rss_parts,
             "peak": rss_peak,
+            "after_faiss_alone": rss_after_faiss,
             "after_concurrent": rss_concurrent,
         },
         "concurrent": runs,
