@@ -18,6 +18,7 @@ from assistant.errors import QuestionError
 from assistant.fusion import DEPTH, Hit, fuse, load_fusion
 from assistant.index import StoredIndex, open_index
 from assistant.index.rowstore import RowStore
+from assistant.memmaps import mapped_file_bytes
 from assistant.passages import passage_text
 from assistant.progress import Progress
 from assistant.results import (
@@ -54,6 +55,10 @@ class _Asked:
 
 #: Candidates taken from each signal before fusing (unless the fitted fusion settings say otherwise).
 CANDIDATES = DEPTH
+#: Bytes of memory-mapped files the serving process keeps mapped before it lets go of the index's pages
+#: (`StoredIndex.release_pages`). At a million rows every question maps tens of MB of FAISS lists and BM25
+#: postings; kept, they made the process 1.9 GB larger after 600 questions. The pages stay in the page cache.
+MAPPED_BUDGET = 512 * 2**20
 
 
 class Assistant:
@@ -216,6 +221,8 @@ class Assistant:
         return _Asked(cleaned, language, k, scope, subject, allowed, searched_text, question_language)
 
     def _answer(self, asked: _Asked, vector: FloatArray, started: float, embedded: float) -> AskResult:
+        if mapped_file_bytes() > MAPPED_BUDGET:
+            self.index.release_pages()
         hits = self._rank(asked.searched_text, vector, asked.question_language, asked.allowed, asked.k)
         decision = self._decide(hits, asked.scope)
         searched = time.perf_counter()

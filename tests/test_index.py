@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from assistant import retrieval
 from assistant.corpus import load_corpus
 from assistant.embedding import HashingEmbedder, load_embedder
 from assistant.errors import IndexStaleError
 from assistant.index import build_index, open_index, stale_reasons
 from assistant.index import folder as index_folder
+from assistant.memmaps import mapped_file_bytes, release_pages
+from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from assistant.signals import vectors as index_vectors
 from assistant.signals.dense import DenseSignal
@@ -199,7 +203,8 @@ def test_an_interrupted_build_leaves_the_previous_index_usable(
     after = index_folder.load(hashing_settings.index_dir)
     assert after.manifest == before.manifest
     assert list(after.rows) == list(before.rows)
-    left = sorted(p.name for p in hashing_settings.index_dir.iterdir())
+    # Besides, when the files were older than 2 s when opened, the record of their verification (`VerifiedFiles`).
+    left = sorted(p.name for p in hashing_settings.index_dir.iterdir() if p.name != f".verified-{before.path.name}")
     assert left == [".build.lock", f".readers-{before.path.name}", "current", before.path.name]
 
 
@@ -284,3 +289,36 @@ def test_an_approximate_index_round_trips(tmp_path: Path, monkeypatch: pytest.Mo
     np.testing.assert_allclose(loaded.reconstruct(np.array([42])), vectors[[42]], atol=1e-3)
     with pytest.raises(ValueError, match="600 vectors of 8 dimensions takes"):
         VectorIndex.load(tmp_path / "index.faiss", rows=600, dimension=8)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="unmapping pages is done on Linux only")
+def test_released_pages_leave_the_process_and_read_back_the_same(tmp_path: Path) -> None:
+    values = np.arange(4 * 2**20, dtype=np.int64)  # 32 MB
+    np.save(tmp_path / "values.npy", values)
+    mapped = np.load(tmp_path / "values.npy", mmap_mode="r")
+    total = int(mapped.sum())  # reads, so maps, every page
+    before = mapped_file_bytes()
+    assert release_pages({(tmp_path / "values.npy").resolve()}) >= values.nbytes
+    assert mapped_file_bytes() <= before - values.nbytes // 2
+    assert release_pages({tmp_path / "other.npy"}) == 0
+    assert int(mapped.sum()) == total
+
+
+def test_a_served_index_keeps_its_mapped_pages_within_the_budget(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = Assistant(hashing_settings, load_embedder(hashing_settings), _build(hashing_settings))
+    released: list[int] = []
+
+    def release(self: index_folder.StoredIndex) -> int:
+        released.append(1)
+        return 0
+
+    monkeypatch.setattr(index_folder.StoredIndex, "release_pages", release)
+    monkeypatch.setattr(retrieval, "MAPPED_BUDGET", mapped_file_bytes() + 2**30)
+    assistant.ask("Are backups encrypted?")
+    assert released == []  # within the budget: nothing let go of
+    monkeypatch.setattr(retrieval, "MAPPED_BUDGET", 0)
+    first = assistant.ask("Are backups encrypted?")
+    assert released == [1]
+    assert first.status == assistant.ask("Are backups encrypted?").status

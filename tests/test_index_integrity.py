@@ -16,7 +16,7 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.embedding import load_embedder
 from assistant.errors import IndexStaleError
-from assistant.index import build_index, open_index, stale_reasons
+from assistant.index import build_index, integrity, open_index, stale_reasons
 from assistant.index.folder import StoredIndex
 from assistant.index.integrity import hash_file
 from assistant.retrieval import Assistant
@@ -220,3 +220,61 @@ def test_a_current_link_pointing_outside_the_index_folder_is_refused(hashing_set
     link.symlink_to(outside)
     with pytest.raises(IndexStaleError, match="not at a version folder inside"):
         _open(hashing_settings, rebuild=False)
+
+
+def _hashed_on_open(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files hashed while opening the index once."""
+    hashed: list[str] = []
+    check = integrity._check
+
+    def counting(path: Path, stamp: integrity.FileStamp, sha256: str | None) -> None:
+        hashed.append(path.name)
+        check(path, stamp, sha256)
+
+    monkeypatch.setattr(integrity, "_check", counting)
+    _open(settings, rebuild=False).close()
+    monkeypatch.setattr(integrity, "_check", check)
+    return hashed
+
+
+def test_an_index_opened_again_hashes_only_the_files_written_since(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "RACY_NS", 0)  # the files were written just now: record them anyway
+    _build(hashing_settings)
+    files = set(_open(hashing_settings, rebuild=False).manifest.files) - {"manifest.json"}
+    assert set(_hashed_on_open(hashing_settings, monkeypatch)) <= files
+    assert _hashed_on_open(hashing_settings, monkeypatch) == []
+    rows = _file(hashing_settings, "rows.jsonl")
+    text = rows.read_text(encoding="utf-8")
+    rows.write_text(text.replace("certified since 2024", "certified since 2014"), "utf-8")  # the same size
+    with pytest.raises(IndexStaleError, match=r"rows\.jsonl does not hash"):
+        _open(hashing_settings, rebuild=False)
+    rows.write_text(text, "utf-8")  # put back: the same bytes, but written since, so hashed again
+    assert _hashed_on_open(hashing_settings, monkeypatch) == ["rows.jsonl"]
+
+
+def test_files_written_just_before_an_index_is_opened_are_hashed_every_time(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _build(hashing_settings)
+    files = set(_open(hashing_settings, rebuild=False).manifest.files) - {"manifest.json"}
+    assert set(_hashed_on_open(hashing_settings, monkeypatch)) == files
+    assert set(_hashed_on_open(hashing_settings, monkeypatch)) == files
+
+
+def test_the_record_of_verified_files_goes_with_its_version(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "RACY_NS", 0)
+    first = _build(hashing_settings)
+    _open(hashing_settings, rebuild=False).close()
+    first.close()
+    record = hashing_settings.index_dir / f".verified-{first.path.name}"
+    assert record.is_file()
+    faq = hashing_settings.corpus_dir / "acme" / "faq.md"
+    faq.write_text(faq.read_text(encoding="utf-8") + "- A new bullet.\n", encoding="utf-8")
+    second = _open(hashing_settings, rebuild=True)
+    assert second.path != first.path
+    assert not first.path.exists()
+    assert not record.exists()

@@ -16,6 +16,7 @@ from assistant.scoping import VendorNames
 from assistant.settings import Settings
 from assistant.signals.bm25 import BM25, TermCounts, tokenize
 from assistant.signals.language_means import LanguageMeans, query_sample
+from assistant.signals.lexical import AllRowsRun, LexicalRun
 
 from conftest import WriteCorpus
 
@@ -256,3 +257,43 @@ def test_a_row_whose_newer_twin_says_the_same_keeps_its_place(versions_corpus: P
     assert stale_filtered.answer is not None
     assert stale_filtered.answer.row_id == "acme/page-en#1"
     assert [m.row_id for m in stale_filtered.outdated] == ["acme/page-ja#1"]
+
+
+def _texts(rng: np.random.Generator, count: int) -> list[str]:
+    """Passages of a few words drawn from a small vocabulary: many rows share terms, and many tie."""
+    words = ["backup", "sso", "saml", "encryption", "tls", "audit", "log", "バックアップ", "세대"]
+    return [" ".join(rng.choice(words, size=rng.integers(1, 6))) for _ in range(count)]
+
+
+def test_bm25_scores_equal_scipy_sums_of_the_question_terms_to_the_bit(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    built = BM25(_texts(rng, 3000))
+    built.save(tmp_path, "lexical", tmp_path / "vocabulary.json")
+    loaded = BM25.load(tmp_path, "lexical", tmp_path / "vocabulary.json", 3000)
+    for question in ["backup SSO", "saml tls audit log", "バックアップの世代", "zebra", "log log encryption"]:
+        terms = built._terms(question)
+        expected = np.asarray(built._matrix[terms].sum(axis=0), dtype=np.float32).ravel() if terms else None
+        for bm25 in (built, loaded):
+            scores = bm25.scores(question)
+            assert scores.dtype == np.float32
+            if expected is None:
+                assert not scores.any()
+            else:
+                assert scores.tobytes() == expected.tobytes()
+
+
+def test_a_run_over_all_rows_ranks_as_a_run_over_the_rows_with_a_score() -> None:
+    rng = np.random.default_rng(3)
+    for size, depth in [(5000, 50), (5000, 3), (200, 50), (40, 10)]:
+        # Few distinct scores (ties at the depth-th place), zeros, and a few rows far above the rest.
+        values = rng.choice(np.array([0, 0, 0, 0.5, 1.0, 1.5, 2.0], dtype=np.float32), size=size)
+        values[rng.integers(0, size, 3)] = 9.0
+        scored = np.flatnonzero(values).astype(np.int64)
+        best = float(values.max())
+        sparse_run, all_rows = LexicalRun(values[scored], scored, best), AllRowsRun(values, best)
+        assert all_rows.candidates(depth).tolist() == sparse_run.candidates(depth).tolist()
+        asked = rng.integers(0, size, 100)
+        assert all_rows.scores(asked).tolist() == sparse_run.scores(asked).tolist()
+    nothing = np.zeros(100, dtype=np.float32)
+    assert AllRowsRun(nothing, 0.0).candidates(10).tolist() == []
+    assert AllRowsRun(nothing, 0.0).scores(np.arange(3)).tolist() == [0.0, 0.0, 0.0]

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from assistant.corpus.links import LinkArrays, Links
 from assistant.corpus.models import DocumentMeta, Row
+from assistant import memmaps
 from assistant.errors import IndexStaleError
 from assistant.index import linkstore, rowstore, versions
 from assistant.index.integrity import FileMismatch, stamp_files, verify_files
@@ -57,6 +58,11 @@ class StoredIndex:
     signals: dict[str, Signal]
     #: The version's readers lock, held while this index is open (a build then keeps the version).
     _readers: IO[str] | None = field(default=None, repr=False, compare=False)
+
+    def release_pages(self) -> int:
+        """Unmap the pages of this index's files that searches mapped into the process (`memmaps.release_pages`);
+        returns the bytes of the maps let go of."""
+        return memmaps.release_pages({(self.path / name).resolve() for name in self.manifest.files})
 
     def close(self) -> None:
         """Let a build remove this version once no other process serves it."""
@@ -142,7 +148,7 @@ def load(index_dir: Path) -> StoredIndex:
         readers = versions.hold_readers(index_dir, version)
         if (version / MANIFEST).is_file():
             try:
-                return open_version(version, readers)
+                return open_version(version, readers, record=versions.verified_record(index_dir, version))
             except BaseException:
                 if readers is not None:
                     readers.close()
@@ -155,8 +161,9 @@ def load(index_dir: Path) -> StoredIndex:
     raise IndexStaleError(f"the index in {index_dir} kept changing while it was opened; try again")
 
 
-def open_version(version: Path, readers: IO[str] | None = None) -> StoredIndex:
-    """Open one version folder after checking every file against its manifest."""
+def open_version(version: Path, readers: IO[str] | None = None, *, record: Path | None = None) -> StoredIndex:
+    """Open one version folder after checking every file against its manifest (``record``: where the files
+    found intact are recorded, and are not hashed again while unchanged; `integrity.VerifiedFiles`)."""
     manifest = _manifest(version)
     try:
         verify_files(
@@ -165,6 +172,7 @@ def open_version(version: Path, readers: IO[str] | None = None) -> StoredIndex:
             ignore=(MANIFEST,),
             sha256_of=rowstore.ROWS,
             sha256=manifest.rows_sha256,
+            record=record,
         )
     except FileMismatch as exc:
         raise IndexStaleError(

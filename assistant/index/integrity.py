@@ -15,20 +15,33 @@ rows, which users quote, are the exception, and get SHA-256 anchored in the corp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import logging
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
+logger = logging.getLogger(__name__)
+
 #: Bytes read at a time when hashing a file (the read never maps the file into the process).
 CHUNK = 8 * 2**20
 #: Files hashed at once when an index is opened.
 HASHING_THREADS = 2
+#: A file written less than this long before a verification began is not recorded as verified: a write in the
+#: same tick of the file system's clock as the one the record keeps would leave its change time as recorded.
+RACY_NS = 2 * 10**9
+
+#: What identifies a file's content without reading it: size, modification and change times (ns), inode, device.
+Identity = tuple[int, int, int, int, int]
 
 
 class FileStamp(BaseModel):
@@ -75,12 +88,20 @@ def stamp_files(folder: Path, names: Iterable[str]) -> dict[str, FileStamp]:
 
 
 def verify_files(
-    folder: Path, expected: dict[str, FileStamp], *, ignore: Iterable[str] = (), sha256_of: str = "", sha256: str = ""
+    folder: Path,
+    expected: dict[str, FileStamp],
+    *,
+    ignore: Iterable[str] = (),
+    sha256_of: str = "",
+    sha256: str = "",
+    record: Path | None = None,
 ) -> None:
     """Raise FileMismatch unless ``folder`` holds exactly the ``expected`` files (besides ``ignore``), each with
     its recorded size and hash; ``sha256_of`` names a file whose SHA-256 must also equal ``sha256``.
 
-    Sizes are compared first (no file is read when one is off), then the hashes.
+    Sizes are compared first (no file is read when one is off), then the hashes. With ``record``, a file that
+    an earlier verification found as expected and that has not been written to since (`VerifiedFiles`) is not
+    hashed again, and the files found as expected are recorded there.
     """
     present = {entry.name for entry in os.scandir(folder)} - set(ignore)
     for name in sorted(present - set(expected)):
@@ -94,13 +115,22 @@ def verify_files(
         size = path.stat().st_size
         if size != stamp.bytes:
             raise FileMismatch(name, f"has {size} bytes; the manifest recorded {stamp.bytes}")
+    started = time.time_ns()
+    before = {name: _identity(folder / name) for name in expected}
+    known = VerifiedFiles.read(record) if record is not None else VerifiedFiles({})
+    digests = {name: (stamp.xxh3_128, sha256 if name == sha256_of else "") for name, stamp in expected.items()}
     # Largest first, two at a time: both hashes release the GIL, and the rows' SHA-256 takes longest.
-    order = sorted(expected, key=lambda name: -expected[name].bytes)
+    order = sorted(
+        (name for name in expected if not known.vouches(name, before[name], digests[name])),
+        key=lambda name: -expected[name].bytes,
+    )
     with ThreadPoolExecutor(max_workers=HASHING_THREADS) as pool:
         checks = [pool.submit(_check, folder / name, expected[name], sha256 if name == sha256_of else None)
                   for name in order]  # fmt: skip
         for check in checks:
             check.result()
+    if record is not None and order:
+        VerifiedFiles.of(folder, before, digests, started).write(record)
 
 
 def _check(path: Path, stamp: FileStamp, sha256: str | None) -> None:
@@ -115,3 +145,74 @@ def _check(path: Path, stamp: FileStamp, sha256: str | None) -> None:
         raise FileMismatch(path.name, "does not hash to the rows digest its manifest recorded (it changed after the build)")
     if sha256 is None and digest != stamp.xxh3_128:
         raise FileMismatch(path.name, "does not match the hash its manifest recorded (it changed after the build)")
+
+
+def _identity(path: Path) -> Identity:
+    info = path.stat(follow_symlinks=False)
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+@dataclass(frozen=True)
+class VerifiedFiles:
+    """The files an earlier verification hashed and found as their manifest records, each with the file's identity
+    then (`Identity`) and the digests it was checked against.
+
+    A file whose identity is unchanged has not been written to since: any write sets its change time, which no
+    program can set back (only changing the system clock could). So opening an index a second time reads only
+    what changed, not the 3 GB of a million-row index. A copied, restored or edited file has a new identity and
+    is hashed again. What the record vouches for is as safe as the manifest beside it: whoever can write one can
+    write the other.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "a").write_bytes(b"x")
+    >>> identity = (1, 0, 0, 0, 0)
+    >>> VerifiedFiles({"a": (list(identity), ["h", ""])}).vouches("a", identity, ("h", ""))
+    True
+    """
+
+    files: dict[str, tuple[list[int], list[str]]]
+
+    def vouches(self, name: str, identity: Identity, digests: tuple[str, str]) -> bool:
+        """Whether ``name`` was verified with these digests and has this identity still."""
+        found = self.files.get(name)
+        return found is not None and tuple(found[0]) == identity and tuple(found[1]) == digests
+
+    @classmethod
+    def read(cls, path: Path) -> VerifiedFiles:
+        """The record at ``path``; an empty one when there is none or it is unreadable (everything is hashed)."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            files = {
+                str(name): ([int(n) for n in entry[0]], [str(d) for d in entry[1]])
+                for name, entry in raw["files"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return cls({})
+        return cls(files)
+
+    @classmethod
+    def of(
+        cls, folder: Path, before: dict[str, Identity], digests: dict[str, tuple[str, str]], started: int
+    ) -> VerifiedFiles:
+        """The files just verified whose identity held during the verification and that were written well
+        before it began (`RACY_NS`)."""
+        files: dict[str, tuple[list[int], list[str]]] = {}
+        for name, identity in before.items():
+            try:
+                unchanged = _identity(folder / name) == identity
+            except OSError:
+                continue
+            if unchanged and identity[2] < started - RACY_NS and identity[1] < started - RACY_NS:
+                files[name] = (list(identity), list(digests[name]))
+        return cls(files)
+
+    def write(self, path: Path) -> None:
+        """Keep the record at ``path`` (replaced in one rename); nothing happens where it cannot be written."""
+        staging = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            staging.write_text(json.dumps({"files": self.files}), encoding="utf-8")
+            os.replace(staging, path)
+        except OSError as exc:
+            logger.debug("could not record the verified files in %s: %s", path, exc)
+            with contextlib.suppress(OSError):
+                staging.unlink(missing_ok=True)

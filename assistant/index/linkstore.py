@@ -89,6 +89,7 @@ class StoredLinks:
         if offsets[0] != 0:
             raise ValueError("the link offsets do not start at 0")
         self._rows = rows
+        self._count = len(rows)
         # Plain views of the memory maps: numpy's memmap class indexes an element ten times slower.
         self._offsets = offsets.view(np.ndarray)
         self._targets = targets.view(np.ndarray)
@@ -130,15 +131,17 @@ class StoredLinks:
             return ()
         targets, kinds = self._targets[start:end].tolist(), self._kinds[start:end].tolist()
         # Checked here, per row read, rather than over the whole arrays when opening (which would read them all).
-        if not 0 <= start < end <= len(self._targets) or not all(0 <= t < len(self._rows) for t in targets):
+        if not 0 <= start < end <= len(self._targets) or min(targets) < 0 or max(targets) >= self._count:
             raise IndexStaleError(f"the links of row {position} point outside the index; rebuild it")
-        if any(kind >= 2 * len(RELATIONS) for kind in kinds):
+        if max(kinds) >= 2 * len(RELATIONS):
             raise IndexStaleError(f"a link of row {position} has an unknown kind; rebuild the index")
         id_of = self._rows.id_of
         return tuple(
-            Link(id_of(target), RELATIONS[kind >> 1], bool(kind & 1))
-            for target, kind in zip(targets, kinds, strict=True)
-            if relation is None or kind >> 1 == relation
+            [
+                Link(id_of(target), RELATIONS[kind >> 1], bool(kind & 1))
+                for target, kind in zip(targets, kinds, strict=True)
+                if relation is None or kind >> 1 == relation
+            ]
         )
 
     def superseded_by(self, document_id: str) -> tuple[str, ...]:

@@ -7,6 +7,7 @@
       v-20261127T041500Z-3fa9c2d41e07b85a/             a complete index: manifest.json and the files it lists
       .build.lock                                      held by the one process building
       .readers-v-20261127T041500Z-3fa9c2d41e07b85a     held (shared) by every process serving that version
+      .verified-v-20261127T041500Z-3fa9c2d41e07b85a    the version's files found intact (`integrity.VerifiedFiles`)
 
 A version's name ends with the first 16 hex digits of its manifest's SHA-256 (so a changed manifest is
 noticed like any other changed file). A build writes into ``.staging-<token>/``, renames it to
@@ -44,6 +45,7 @@ _STAGING = ".staging-"
 _LINK = ".current-"
 _TRASH = ".trash-"
 _READERS = ".readers-"
+_VERIFIED = ".verified-"
 _VERSION = re.compile(r"v-\d{8}T\d{6}Z-(?P<manifest>[0-9a-f]{16})")
 MANIFEST = "manifest.json"
 #: The files an index of format 4 (before versions) kept straight in the index folder; removed on the first build.
@@ -141,6 +143,11 @@ def building_now(index_dir: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
+
+
+def verified_record(index_dir: Path, version: Path) -> Path:
+    """Where the files of ``version`` found intact when it was opened are recorded (removed with the version)."""
+    return index_dir / f"{_VERIFIED}{version.name}"
 
 
 def hold_readers(index_dir: Path, version: Path) -> IO[str] | None:
@@ -262,6 +269,8 @@ def cleanup(index_dir: Path) -> None:
             _retire(index_dir, entry)
         elif name.startswith(_READERS) and not (index_dir / name.removeprefix(_READERS)).exists():
             _retire(index_dir, index_dir / name.removeprefix(_READERS))
+        elif name.startswith(_VERIFIED) and not (index_dir / name.removeprefix(_VERIFIED)).exists():
+            entry.unlink(missing_ok=True)
         elif legacy and name in LEGACY_FILES and entry.is_file() and not entry.is_symlink():
             entry.unlink(missing_ok=True)
     # What builds of format 4 left beside the folder when they were stopped.
@@ -303,4 +312,5 @@ def _retire(index_dir: Path, version: Path) -> None:
             trash = index_dir / f"{_TRASH}{version.name}"
             version.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
+        verified_record(index_dir, version).unlink(missing_ok=True)
         lock_path.unlink(missing_ok=True)

@@ -263,11 +263,23 @@ class BM25:
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """One BM25 score per document (0 where no query term occurs)."""
-        terms = self._terms(query)
-        if not terms:
-            return np.zeros(self.size, dtype=np.float32)
-        postings = _checked(self._matrix[terms], self.size)
-        return np.asarray(postings.sum(axis=0), dtype=np.float32).ravel()
+        scores = np.zeros(self.size, dtype=np.float32)
+        matrix = self._matrix
+        # Term by term, in term order, into float32: the sums scipy's ``matrix[terms].sum(axis=0)`` makes, to the
+        # bit, without copying the postings into a new matrix first (at a million rows a common term has a few
+        # hundred thousand). A row occurs once in a term's postings, so each `+=` adds once per row.
+        for term in self._terms(query):
+            start, end = int(matrix.indptr[term]), int(matrix.indptr[term + 1])
+            rows = matrix.indices[start:end]
+            if not len(rows):
+                continue
+            if rows[0] < 0 or rows[-1] >= self.size or np.any(rows[1:] <= rows[:-1]):
+                # Not strictly increasing (no index this program writes): scipy's way, which also checks bounds.
+                postings = _checked(self._matrix[[term]], self.size)
+                scores += np.asarray(postings.sum(axis=0), dtype=np.float32).ravel()
+                continue
+            scores[rows] += matrix.data[start:end]
+        return scores
 
     def scores_of(self, query: str, documents: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """The BM25 scores of the given documents only, in their order.

