@@ -175,7 +175,7 @@ class LinkArrays:
         new: list[tuple[bytes, bytes]] = []
         for n, vendor_id in enumerate(vendors):
             positions = np.asarray(vendor_positions[vendor_id], dtype=np.int64)
-            local = _decode(cached[n], len(positions)) if cached[n] is not None else None
+            local = _decode(cached[n], len(positions))
             if local is None:
                 vendor_rows = [rows[p] for p in vendor_positions[vendor_id]]
                 local = _local_arrays(
@@ -296,10 +296,3 @@ def _decode(
     ):
         return None
     return sources, targets, kinds
-
-
-def relation(value: object) -> Relation:
-    """A relation read back from a file, checked."""
-    if value not in RELATIONS:
-        raise ValueError(f"unknown link relation {value!r}")
-    return value

@@ -194,9 +194,10 @@ class CachedEmbeddings:
             out = np.zeros((len(positions), dimension), dtype=np.float32)
             stored = self.memo.get_many("vector", keys) if self.memo is not None else [None] * len(keys)
             size = 4 * dimension
-            found = [i for i, value in enumerate(stored) if value is not None and len(value) == size]
+            present = [(i, value) for i, value in enumerate(stored) if value is not None and len(value) == size]
+            found = [i for i, _ in present]
             if found:  # one copy of every stored vector, not one array per row
-                joined = b"".join([value for value in stored if value is not None and len(value) == size])
+                joined = b"".join(value for _, value in present)
                 out[found] = np.frombuffer(joined, dtype=np.float32).reshape(len(found), dimension)
             missing: dict[bytes, list[int]] = {}
             if len(found) < len(keys):

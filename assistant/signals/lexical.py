@@ -157,9 +157,9 @@ def term_counts(
                 found[n] = value
     blocks: list[TermCounts] = []
     new: list[tuple[bytes, bytes]] = []
-    for n, ((start, end), key, cached) in enumerate(zip(spans, keys, found, strict=True)):
+    for at, ((start, end), key, cached) in enumerate(zip(spans, keys, found, strict=True)):
         block = _cached_counts(cached, end - start)
-        fresh = block is None or n in older
+        fresh = block is None or at in older
         if block is None:
             block = TermCounts.of([source.passages[n] for n in range(start, end)], tokenizer)
         blocks.append(block)
