@@ -254,6 +254,40 @@ def test_an_index_opened_again_hashes_only_the_files_written_since(
     assert _hashed_on_open(hashing_settings, monkeypatch) == ["rows.jsonl"]
 
 
+def test_a_build_vouches_for_the_files_it_hashed_so_the_first_open_reads_none(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "RACY_NS", 0)  # the files were written just now: record them anyway
+    hashed: list[str] = []
+    check = integrity._check
+
+    def counting(path: Path, stamp: integrity.FileStamp, sha256: str | None) -> None:
+        hashed.append(path.name)
+        check(path, stamp, sha256)
+
+    monkeypatch.setattr(integrity, "_check", counting)
+    built = _build(hashing_settings)  # builds, then opens what it wrote
+    record = hashing_settings.index_dir / f".verified-{built.path.name}"
+    assert set(json.loads(record.read_text(encoding="utf-8"))["files"]) == set(built.manifest.files) - {"manifest.json"}
+    assert hashed == []
+    assert _hashed_on_open(hashing_settings, monkeypatch) == []
+    # What the build vouched for is its files as written: one changed since (the same size) is hashed and refused.
+    rows = _file(hashing_settings, "rows.jsonl")
+    rows.write_text(rows.read_text(encoding="utf-8").replace("certified since 2024", "certified since 2014"), "utf-8")
+    with pytest.raises(IndexStaleError, match=r"rows\.jsonl does not hash"):
+        _open(hashing_settings, rebuild=False)
+
+
+def test_a_build_does_not_vouch_for_the_files_it_wrote_last(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = _build(hashing_settings)  # every file was written less than RACY_NS before it was hashed
+    record = hashing_settings.index_dir / f".verified-{built.path.name}"
+    assert json.loads(record.read_text(encoding="utf-8"))["files"] == {}
+    files = set(built.manifest.files) - {"manifest.json"}
+    assert set(_hashed_on_open(hashing_settings, monkeypatch)) == files
+
+
 def test_files_written_just_before_an_index_is_opened_are_hashed_every_time(
     hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,12 +26,12 @@ from typing import IO
 
 from pydantic import ValidationError
 
+from assistant import memmaps
 from assistant.corpus.links import LinkArrays, Links
 from assistant.corpus.models import DocumentMeta, Row
-from assistant import memmaps
 from assistant.errors import IndexStaleError
 from assistant.index import linkstore, rowstore, versions
-from assistant.index.integrity import FileMismatch, stamp_files, verify_files
+from assistant.index.integrity import FileMismatch, VerifiedFiles, stamp_written, verify_files
 from assistant.index.linkstore import StoredLinks
 from assistant.index.manifest import IndexManifest
 from assistant.index.rowstore import RowStore, WrittenRows
@@ -107,10 +107,13 @@ def save(
     """Write a new version of the index and make it the current one (the caller holds the build lock)."""
     staging = versions.new_staging(index_dir)
     try:
-        written = write(staging, manifest, rows, documents, links, signals, lines)
+        written, vouched = write(staging, manifest, rows, documents, links, signals, lines)
         if manifest.rows_sha256 and written.sha256 != manifest.rows_sha256:
             raise ValueError("the rows written differ from the rows the manifest was made for")
-        return versions.publish(index_dir, staging)
+        version = versions.publish(index_dir, staging)
+        # The hashes just computed: the first open hashes only the files written last (`stamp_written`).
+        vouched.write(versions.verified_record(index_dir, version))
+        return version
     finally:
         if staging.exists():
             versions.cleanup(index_dir)
@@ -124,8 +127,11 @@ def write(
     links: LinkArrays | Links,
     signals: dict[str, Signal],
     lines: Sequence[bytes] | None = None,
-) -> WrittenRows:
-    """Write every file of an index into ``folder``; the manifest, with the files' stamps, goes last."""
+) -> tuple[WrittenRows, VerifiedFiles]:
+    """Write every file of an index into ``folder``; the manifest, with the files' stamps, goes last.
+
+    Returns the rows' digest and the record of the files the stamps vouch for (`integrity.stamp_written`).
+    """
     docs = [d.model_dump(mode="json") for d in documents]
     (folder / DOCUMENTS).write_text(json.dumps(docs, ensure_ascii=False, indent=2), encoding="utf-8")
     written = rowstore.write_rows(folder, rows, documents, lines)
@@ -133,10 +139,11 @@ def write(
     for signal in signals.values():
         signal.save(folder)
     names = [entry.name for entry in folder.iterdir() if entry.name != MANIFEST]
-    final = manifest.model_copy(update={"rows_sha256": written.sha256, "files": stamp_files(folder, names)})
+    stamps, vouched = stamp_written(folder, names, sha256_of=rowstore.ROWS, sha256=written.sha256)
+    final = manifest.model_copy(update={"rows_sha256": written.sha256, "files": stamps})
     # The manifest goes last: a folder without one is never taken for an index.
     (folder / MANIFEST).write_text(final.model_dump_json(indent=2), encoding="utf-8")
-    return written
+    return written, vouched
 
 
 def load(index_dir: Path) -> StoredIndex:

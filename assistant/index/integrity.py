@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,8 @@ HASHING_THREADS = 2
 #: A file written less than this long before a verification began is not recorded as verified: a write in the
 #: same tick of the file system's clock as the one the record keeps would leave its change time as recorded.
 RACY_NS = 2 * 10**9
+#: The mode of every file of a published index.
+FILE_MODE = 0o644
 
 #: What identifies a file's content without reading it: size, modification and change times (ns), inode, device.
 Identity = tuple[int, int, int, int, int]
@@ -85,6 +88,29 @@ def hash_file(path: Path, *, sha256: bool = False) -> tuple[FileStamp, str | Non
 def stamp_files(folder: Path, names: Iterable[str]) -> dict[str, FileStamp]:
     """Stamps of the named files of ``folder``, by name (sorted)."""
     return {name: hash_file(folder / name)[0] for name in sorted(names)}
+
+
+def stamp_written(
+    folder: Path, names: Iterable[str], *, sha256_of: str = "", sha256: str = ""
+) -> tuple[dict[str, FileStamp], VerifiedFiles]:
+    """Stamps of files a build has just written into ``folder``, and the record that vouches for them.
+
+    The build computed these hashes itself, from the files on disk (``sha256``: the SHA-256 of ``sha256_of``,
+    computed as it was written), so the first open need not hash them again: the record vouches for every
+    file whose identity held while it was hashed and that was written well before (`RACY_NS`; the last files
+    written are hashed by the first open as by any other). Modes are set first (0644): changing a file's mode
+    changes its change time, which would void the record.
+    """
+    ordered = sorted(names)
+    for name in ordered:
+        path = folder / name
+        if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+            os.chmod(path, FILE_MODE)
+    started = time.time_ns()
+    before = {name: _identity(folder / name) for name in ordered}
+    stamps = stamp_files(folder, ordered)
+    digests = {name: (stamp.xxh3_128, sha256 if name == sha256_of else "") for name, stamp in stamps.items()}
+    return stamps, VerifiedFiles.of(folder, before, digests, started)
 
 
 def verify_files(

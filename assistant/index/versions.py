@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -190,7 +191,8 @@ def _fsync(path: Path) -> None:
 def publish(index_dir: Path, staging: Path) -> Path:
     """Make the complete folder ``staging`` the version ``current`` names (the caller holds the build lock)."""
     for entry in staging.iterdir():
-        os.chmod(entry, 0o644)
+        if stat.S_IMODE(entry.stat().st_mode) != 0o644:  # a needless chmod would change the file's change time
+            os.chmod(entry, 0o644)
         _fsync(entry)
     os.chmod(staging, 0o755)
     _fsync(staging)
