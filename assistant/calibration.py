@@ -44,6 +44,9 @@ class Calibration(BaseModel):
     #: The probability an answer needs, chosen on the dev questions.
     threshold: float = Field(ge=0.0, le=1.0)
     target_false_answer_rate: float
+    #: The share of answerable dev questions answered correctly the operating point keeps at least (it goes
+    #: below the false-answer target where both cannot hold).
+    min_answered_share: float = Field(default=0.0, ge=0.0, le=1.0)
     #: Where it was fitted: the questions file, its hash, how many questions, when, by which script.
     fitted_on: dict[str, str | int | float] = Field(default_factory=dict)
     created_at: dt.datetime | None = None

@@ -66,6 +66,11 @@ FEATURES = (
     "vendor_given",
 )
 TARGET_FALSE_ANSWER_RATE = 0.05
+#: The share of the answerable dev questions the operating point answers correctly at least. On the dev split
+#: of 2026-11-27 (350 questions, out-of-fold AUROC 0.85) the 5 % target answers only about half of them
+#: correctly, and none of the stale-fact answers issue 10 asks for; the issue also asks for 75 %. Where both
+#: cannot hold, this floor wins and the false-answer rate it costs is reported.
+MIN_ANSWERED_SHARE = 0.75
 #: Inverse regularisation strengths tried (chosen by the cross-validated log-loss on dev).
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)
 #: The weight of a "documents lack the answer" example against an asked question in the fit (0.25, 0.5 and 1
@@ -184,17 +189,22 @@ def operating_curve(
     return curve
 
 
-def choose_threshold(curve: list[dict[str, float]], target: float) -> float:
-    """The lowest threshold whose false-answer rate, and that of every higher threshold, is within target.
+def choose_threshold(curve: list[dict[str, float]], target: float, min_share: float = 0.0) -> float:
+    """The lowest threshold whose false-answer rate, and that of every higher threshold, is within target;
+    lowered, when that threshold answers less than ``min_share`` of the answerable questions correctly, to the
+    highest threshold that reaches the share.
 
     Only thresholds with at least 1 / target answers are judged: among fewer answers a single wrong one
     exceeds the target by itself (1 of 9 is 11 %), so one near miss among the most confident answers would
     otherwise set the operating point for all of them.
 
-    >>> curve = [{"threshold": t, "answers": n, "false_answer_rate": r}
-    ...          for t, n, r in [(0.99, 8, 0.0), (0.98, 9, 0.11), (0.9, 40, 0.05), (0.8, 60, 0.1)]]
-    >>> choose_threshold(curve, 0.05), choose_threshold(curve, 0.2)
-    (0.9, 0.8)
+    >>> curve = [{"threshold": t, "answers": n, "false_answer_rate": r, "answered_correct_share": s}
+    ...          for t, n, r, s in [(0.99, 8, 0.0, 0.1), (0.98, 9, 0.11, 0.1), (0.9, 40, 0.05, 0.5),
+    ...                             (0.8, 60, 0.1, 0.7), (0.7, 70, 0.12, 0.8)]]
+    >>> choose_threshold(curve, 0.05), choose_threshold(curve, 0.2), choose_threshold(curve, 0.05, 0.75)
+    (0.9, 0.7, 0.7)
+    >>> choose_threshold(curve, 0.05, 0.5)
+    0.9
     """
     least = math.ceil(1 / target) if target > 0 else 1
     chosen = 1.0
@@ -204,7 +214,31 @@ def choose_threshold(curve: list[dict[str, float]], target: float) -> float:
                 break
             continue
         chosen = point["threshold"]
+    # The share grows as the threshold falls: the first point (highest threshold) that reaches it.
+    reaching = next((p["threshold"] for p in curve if p["answered_correct_share"] >= min_share), None)
+    if min_share > 0 and reaching is not None and reaching < chosen:
+        chosen = reaching
     return chosen
+
+
+def operating_point(threshold: float, by_target: float, target: float, min_share: float) -> str:
+    """How the operating point was chosen, in a sentence: by the false-answer target, or by the share floor.
+
+    >>> operating_point(0.5, 0.5, 0.05, 0.75)[:60]
+    'Operating point: probability 0.500, the lowest at which the '
+    >>> "75% of the answerable" in operating_point(0.45, 0.77, 0.05, 0.75)
+    True
+    """
+    if threshold >= by_target:
+        return (
+            f"Operating point: probability {threshold:.3f}, the lowest at which the out-of-fold false-answer rate "
+            f"of the asked questions stays within {target:.0%}."
+        )
+    return (
+        f"Operating point: probability {threshold:.3f}, the highest at which at least {min_share:.0%} of the "
+        f"answerable questions are answered correctly out of fold. The {target:.0%} false-answer target alone "
+        f"would set {by_target:.3f}, answering fewer; where both cannot hold, the share wins (MIN_ANSWERED_SHARE)."
+    )
 
 
 @dataclass(frozen=True)
@@ -231,6 +265,7 @@ def fit(
     stripped: Sequence[Outcome],
     target: float,
     *,
+    min_share: float = 0.0,
     features: Sequence[str] = FEATURES,
     weight: float = WITHOUT_ANSWER_WEIGHT,
 ) -> Fit:
@@ -266,7 +301,7 @@ def fit(
         coefficients=final.coef_[0],
         intercept=float(final.intercept_[0]),
         curve=curve,
-        threshold=choose_threshold(curve, target),
+        threshold=choose_threshold(curve, target, min_share),
     )
 
 
@@ -274,6 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=Path, default=HERE / "questions.dev.jsonl")
     parser.add_argument("--target", type=float, default=TARGET_FALSE_ANSWER_RATE)
+    parser.add_argument(
+        "--min-share",
+        type=float,
+        default=MIN_ANSWERED_SHARE,
+        help="share of the answerable questions the operating point answers correctly at least (0: none)",
+    )
     parser.add_argument("--out", type=Path, default=FOLDER, help="folder of the calibration files")
     parser.add_argument("--report", type=Path, default=HERE / "calibration", help="folder of the fit reports")
     args = parser.parse_args(argv)
@@ -286,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = assistant.embedder.name
     questions = load_questions(args.questions)
     report = evaluate(assistant, questions, questions_file=str(args.questions), model=model)
-    result = fit(report.outcomes, without_answers(assistant, questions), args.target)
+    result = fit(report.outcomes, without_answers(assistant, questions), args.target, min_share=args.min_share)
     threshold = result.threshold
     n_asked, n_stripped = int(result.asked.sum()), int((~result.asked).sum())
     positives = int(result.labels[result.asked].sum())
@@ -300,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         intercept=round(result.intercept, 6),
         threshold=round(threshold, 6),
         target_false_answer_rate=args.target,
+        min_answered_share=args.min_share,
         fitted_on={
             "questions": args.questions.name,
             "sha256": digest,
@@ -355,8 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"logistic regression, C={result.strength} chosen by {FOLDS}-fold cross-validated log-loss "
         "(folds by question).",
         "",
-        f"Operating point: probability {threshold:.3f}, the lowest at which the out-of-fold false-answer rate "
-        f"of the asked questions stays within {args.target:.0%}.",
+        operating_point(threshold, choose_threshold(curve, args.target), args.target, args.min_share),
         "",
         "| feature | coefficient (standardised) |",
         "|---|---:|",

@@ -232,3 +232,26 @@ def test_ask_many_answers_each_question_as_ask_does(assistant: Assistant) -> Non
         assistant.ask_many(["Do you support SSO?"], language="xx")
     with pytest.raises(QuestionError, match="unknown vendor"):
         assistant.ask_many(["Do you support SSO?"], vendor="Acmee")
+
+
+def test_a_signal_weighted_zero_is_not_run(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    lexical = assistant.index.signals["lexical"]
+    calls: list[str] = []
+    run = type(lexical).run  # the concepts signal's class too
+
+    def counting(self: object, query: object, allowed: object) -> object:
+        if self is lexical:
+            calls.append(getattr(query, "text", ""))
+        return run(self, query, allowed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(lexical), "run", counting)
+    assert assistant.weights["lexical"] > 0
+    assistant.ask("Are you ISO 27001 certified?")
+    assert len(calls) == 1
+    monkeypatch.setitem(assistant.weights, "lexical", 0.0)
+    result = assistant.ask("Are you ISO 27001 certified?")
+    assert len(calls) == 1  # not run again
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert "lexical_first" not in result.features
+    assert "dense_first" in result.features
