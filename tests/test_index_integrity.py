@@ -222,8 +222,8 @@ def test_a_current_link_pointing_outside_the_index_folder_is_refused(hashing_set
         _open(hashing_settings, rebuild=False)
 
 
-def _hashed_on_open(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files hashed while opening the index once."""
+def _count_hashing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files hashed from now on (until the monkeypatch is undone), in a list kept up to date."""
     hashed: list[str] = []
     check = integrity._check
 
@@ -232,6 +232,13 @@ def _hashed_on_open(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list
         check(path, stamp, sha256)
 
     monkeypatch.setattr(integrity, "_check", counting)
+    return hashed
+
+
+def _hashed_on_open(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files hashed while opening the index once."""
+    check = integrity._check
+    hashed = _count_hashing(monkeypatch)
     _open(settings, rebuild=False).close()
     monkeypatch.setattr(integrity, "_check", check)
     return hashed
@@ -258,15 +265,10 @@ def test_a_build_vouches_for_the_files_it_hashed_so_the_first_open_reads_none(
     hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(integrity, "RACY_NS", 0)  # the files were written just now: record them anyway
-    hashed: list[str] = []
     check = integrity._check
-
-    def counting(path: Path, stamp: integrity.FileStamp, sha256: str | None) -> None:
-        hashed.append(path.name)
-        check(path, stamp, sha256)
-
-    monkeypatch.setattr(integrity, "_check", counting)
+    hashed = _count_hashing(monkeypatch)
     built = _build(hashing_settings)  # builds, then opens what it wrote
+    monkeypatch.setattr(integrity, "_check", check)
     record = hashing_settings.index_dir / f".verified-{built.path.name}"
     assert set(json.loads(record.read_text(encoding="utf-8"))["files"]) == set(built.manifest.files) - {"manifest.json"}
     assert hashed == []
