@@ -30,7 +30,12 @@ class GlossaryError(AssistantError):
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case-folded, without the Japanese middle dot (クロスサイト・スクリプティング reads as one word).
+
+    >>> _normalise("クロスサイト・スクリプティング") == _normalise("ｸﾛｽｻｲﾄｽｸﾘﾌﾟﾃｨﾝｸﾞ")
+    True
+    """
+    return unicodedata.normalize("NFKC", text).casefold().replace("\u30fb", "")
 
 
 def _words(term: str) -> tuple[str, ...]:

@@ -42,6 +42,13 @@ def test_the_shipped_glossary_maps_the_same_question_in_three_languages_to_the_s
         # An attacker's site is not a third-party assessor.
         ("外部サイトからの攻撃", "外部の専門事業者による診断", "external_site"),
         ("제3자 사이트의 요청", "제3자 기관의 점검", "external_site"),
+        # A certification body's audit is not login authentication (認証 is both in Japanese).
+        ("認証機関による維持審査", "多要素認証を利用できる", "certification"),
+        # Inquiries outside incidents are not incident inquiries.
+        ("障害以外の通常の問い合わせ", "障害対応時の問合せ", "general_inquiry"),
+        ("routine (non-incident) enquiries", "enquiries during an outage", "general_inquiry"),
+        # Fallback measures after a failure are not the recovery time objective.
+        ("重大障害時の代替手段", "目標復旧時間", "alternative_measure"),
     ],
 )
 def test_the_shipped_glossary_keeps_apart_what_reads_alike(text: str, unlike: str, concept: str) -> None:
@@ -49,6 +56,28 @@ def test_the_shipped_glossary_keeps_apart_what_reads_alike(text: str, unlike: st
     assert concept in glossary.concepts(text)
     assert concept not in glossary.concepts(unlike)
     assert not set(glossary.concepts(text)) >= set(glossary.concepts(unlike))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is VoicePing ISO 27001 certified?",  # a vendor's name is not "voice" (audio)
+        "Response time: Not disclosed",  # "not disclosed" is not a data leak
+        "What is the time frame for recovery?",  # a time frame is not a frame (clickjacking)
+        "Please state the maximum session lifetime",  # a maximum is not a capacity
+        "Web画面の操作",  # a screen is not video
+        "HTTP requests from the browser",  # an HTTP request is not a support inquiry
+    ],
+)
+def test_the_shipped_glossary_does_not_read_common_words_as_concepts(text: str) -> None:
+    unwanted = {"audio", "leak", "clickjacking", "capacity", "video", "inquiry"}
+    assert not unwanted & set(default_glossary().concepts(text))
+
+
+def test_the_japanese_middle_dot_is_ignored() -> None:
+    glossary = default_glossary()
+    assert "xss" in glossary.concepts("クロスサイト・スクリプティングの対策")
+    assert "csrf" in glossary.concepts("CSRF (クロスサイト・リクエスト・フォージェリ)".replace("CSRF", ""))
 
 
 @pytest.mark.parametrize(
