@@ -362,10 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     curve = result.curve
     at_threshold = next((p for p in reversed(curve) if p["threshold"] >= threshold), None)
     asked_labels = result.labels[result.asked]
-    asked_answerable = np.array([o.answerable for o in result.examples])[result.asked]
+    # As in the eval report: a question whose rows disagree is judged by the conflict shown, not by abstaining.
+    judged = result.asked & np.array([o.expected_status != "conflict" for o in result.examples])
     aurocs = {
         "first_row_answers": _auroc(result.out_of_fold[result.asked], asked_labels),
-        "answerable": _auroc(result.out_of_fold[result.asked], asked_answerable),
+        "answerable": _auroc(result.out_of_fold[judged], np.array([o.answerable for o in result.examples])[judged]),
     }
     shown = {name: "-" if value is None else f"{value:.3f}" for name, value in aurocs.items()}
     record = {

@@ -85,6 +85,7 @@ class Scripted:
     ranked: tuple[str, ...] = ()  # answer (when answered) then alternatives
     conflicting: tuple[str, ...] = ()
     outdated: tuple[str, ...] = ()
+    confidence: float | None = None  # default: 0.9 when answered, else 0.1
 
 
 @dataclass
@@ -110,7 +111,7 @@ class FakeAsker:
             alternatives=matches[1:] if answered else matches,
             conflicting=[_match(r) for r in plan.conflicting],
             outdated=[_match(r) for r in plan.outdated],
-            confidence=0.9 if answered else 0.1,
+            confidence=plan.confidence if plan.confidence is not None else 0.9 if answered else 0.1,
             threshold=self.threshold,
             k=k or 10,
             model="fake",
@@ -273,6 +274,23 @@ def test_conflict_questions_stay_out_of_the_ranking_metrics() -> None:
         "ndcg@10": pytest.approx(0.6309, abs=1e-4),
         "n": 1,
     }
+
+
+def test_the_abstention_auroc_leaves_out_the_expected_conflicts_and_says_so() -> None:
+    unanswerable = EvalQuestion(id="u1", question="Bug bounty?", language="en", vendor="Acme")
+    script = {
+        PLAIN.question: Scripted("answered", ("acme/sheet-en#2",), confidence=0.8),
+        unanswerable.question: Scripted("no_answer", ("acme/sheet-en#2",), confidence=0.3),
+        # The disagreeing rows do answer the question: a high confidence, and the conflict shown.
+        CONFLICT.question: Scripted("conflict", (), conflicting=("acme/bi#43", "acme/bi#92"), confidence=0.95),
+        OTHER.question: Scripted("answered", ("acme/sheet-en#1",), confidence=0.85),  # a confident wrong answer
+    }
+    report, _ = _report([PLAIN, unanswerable, CONFLICT, OTHER], script)
+    abstention = report.abstention
+    assert abstention["auroc"] == pytest.approx(0.5)  # 0.8 against 0.3 and 0.85
+    assert abstention["auroc_all_questions"] == pytest.approx(1 / 3)  # ... and against the conflict's 0.95
+    assert abstention["auroc_plain"] == pytest.approx(1.0)  # 0.8 against 0.3 only
+    assert "over every question 0.333" in markdown_report(report)
 
 
 def test_questionnaire_questions_are_reported_apart() -> None:

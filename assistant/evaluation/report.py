@@ -83,7 +83,10 @@ def markdown_report(report: EvalReport) -> str:
         *_decisions_table(report.decisions),
         '## Abstention ("no reliable answer")',
         "",
-        f"- AUROC of the confidence, answerable vs unanswerable: {_fmt(abstention.get('auroc'))}",
+        f"- AUROC of the confidence, answerable vs unanswerable: {_fmt(abstention.get('auroc'))} (questions whose "
+        f"expected state is a conflict left out: the decisions table judges them); over every question "
+        f"{_fmt(abstention.get('auroc_all_questions'))}, over the questions that are not decision cases "
+        f"{_fmt(abstention.get('auroc_plain'))}",
         f"- At the operating threshold {report.threshold:.3f}: answered correct {abstention['answered_correct']}, "
         f"answered wrong {abstention['answered_wrong']}, abstained {abstention['abstained']} "
         f"({abstention['abstained_unanswerable']} unanswerable, {abstention['abstained_answerable']} answerable)",

@@ -220,15 +220,30 @@ def decisions(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
     return table
 
 
+def _auroc_of(outcomes: Sequence[Outcome]) -> float | None:
+    """AUROC of the confidence, answerable vs not, or None without both kinds of question."""
+    answerable = [o.answerable for o in outcomes]
+    both = any(answerable) and not all(answerable)
+    return auroc([o.confidence for o in outcomes], answerable) if both else None
+
+
 def summarize(outcomes: Sequence[Outcome], threshold: float) -> dict[str, Any]:
     """Abstention figures: AUROC of the confidence (answerable vs not), counts at the operating point,
-    and the risk–coverage curve."""
+    and the risk–coverage curve.
+
+    ``auroc`` leaves out the questions whose expected state is "conflict": the documents do answer them, twice
+    and differently, so their first row rightly has a high confidence, and what is judged there is whether the
+    disagreement is shown (the decisions table), not whether to abstain. ``auroc_all_questions`` counts them as
+    unanswerable (the figure reported until 2026-11-27); ``auroc_plain`` keeps only the questions that are not
+    decision cases (no stale row, conflict, other vendor or vendor mismatch).
+    """
     answerable = [o.answerable for o in outcomes]
-    confidences = [o.confidence for o in outcomes]
     counts = abstention_counts([o.answered for o in outcomes], [o.correct for o in outcomes], answerable)
-    both = any(answerable) and not all(answerable)
+    confidences = [o.confidence for o in outcomes]
     return {
-        "auroc": auroc(confidences, answerable) if both else None,
+        "auroc": _auroc_of([o for o in outcomes if o.expected_status != "conflict"]),
+        "auroc_all_questions": _auroc_of(outcomes),
+        "auroc_plain": _auroc_of([o for o in outcomes if o.decision_kind not in DECISION_KINDS]),
         "threshold": threshold,
         **counts,
         "risk_coverage": [list(p) for p in risk_coverage_curve(confidences, [o.correct for o in outcomes])],
