@@ -77,7 +77,7 @@ def test_the_shipped_glossary_does_not_read_common_words_as_concepts(text: str) 
 def test_the_japanese_middle_dot_is_ignored() -> None:
     glossary = default_glossary()
     assert "xss" in glossary.concepts("クロスサイト・スクリプティングの対策")
-    assert "csrf" in glossary.concepts("CSRF (クロスサイト・リクエスト・フォージェリ)".replace("CSRF", ""))
+    assert "csrf" in glossary.concepts("(クロスサイト・リクエスト・フォージェリ)")
 
 
 @pytest.mark.parametrize(

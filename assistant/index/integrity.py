@@ -90,6 +90,13 @@ def stamp_files(folder: Path, names: Iterable[str]) -> dict[str, FileStamp]:
     return {name: hash_file(folder / name)[0] for name in sorted(names)}
 
 
+def set_file_mode(path: Path) -> None:
+    """Give ``path`` the mode of a published index's files (0644), without a chmod when it has it already: a
+    needless chmod changes the file's change time, which voids a record that vouches for the file."""
+    if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+        os.chmod(path, FILE_MODE)
+
+
 def stamp_written(
     folder: Path, names: Iterable[str], *, sha256_of: str = "", sha256: str = ""
 ) -> tuple[dict[str, FileStamp], VerifiedFiles]:
@@ -103,9 +110,7 @@ def stamp_written(
     """
     ordered = sorted(names)
     for name in ordered:
-        path = folder / name
-        if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
-            os.chmod(path, FILE_MODE)
+        set_file_mode(folder / name)
     started = time.time_ns()
     before = {name: _identity(folder / name) for name in ordered}
     stamps = stamp_files(folder, ordered)
@@ -168,7 +173,9 @@ def _check(path: Path, stamp: FileStamp, sha256: str | None) -> None:
     if size != stamp.bytes:
         raise FileMismatch(path.name, f"has {size} bytes; the manifest recorded {stamp.bytes}")
     if sha256 is not None and digest != sha256:
-        raise FileMismatch(path.name, "does not hash to the rows digest its manifest recorded (it changed after the build)")
+        raise FileMismatch(
+            path.name, "does not hash to the rows digest its manifest recorded (it changed after the build)"
+        )
     if sha256 is None and digest != stamp.xxh3_128:
         raise FileMismatch(path.name, "does not match the hash its manifest recorded (it changed after the build)")
 

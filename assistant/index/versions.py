@@ -31,12 +31,12 @@ import os
 import re
 import secrets
 import shutil
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from assistant.errors import IndexStaleError
+from assistant.index.integrity import set_file_mode
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +191,7 @@ def _fsync(path: Path) -> None:
 def publish(index_dir: Path, staging: Path) -> Path:
     """Make the complete folder ``staging`` the version ``current`` names (the caller holds the build lock)."""
     for entry in staging.iterdir():
-        if stat.S_IMODE(entry.stat().st_mode) != 0o644:  # a needless chmod would change the file's change time
-            os.chmod(entry, 0o644)
+        set_file_mode(entry)
         _fsync(entry)
     os.chmod(staging, 0o755)
     _fsync(staging)
@@ -272,7 +271,7 @@ def cleanup(index_dir: Path) -> None:
         elif name.startswith(_READERS) and not (index_dir / name.removeprefix(_READERS)).exists():
             _retire(index_dir, index_dir / name.removeprefix(_READERS))
         elif name.startswith(_VERIFIED) and not (index_dir / name.removeprefix(_VERIFIED)).exists():
-            entry.unlink(missing_ok=True)
+            entry.unlink(missing_ok=True)  # the record of a version that is gone
         elif legacy and name in LEGACY_FILES and entry.is_file() and not entry.is_symlink():
             entry.unlink(missing_ok=True)
     # What builds of format 4 left beside the folder when they were stopped.
