@@ -57,7 +57,7 @@ class BuildCache:
                 for start in range(0, len(keys), _BATCH):
                     batch = list(keys[start : start + _BATCH])
                     marks = ",".join("?" * len(batch))
-                    query = f"SELECT key, value FROM memo WHERE kind = ? AND key IN ({marks})"  # noqa: S608
+                    query = f"SELECT key, value FROM memo WHERE kind = ? AND key IN ({marks})"
                     found.update(self._db.execute(query, [kind, *batch]).fetchall())
             except sqlite3.Error as exc:
                 self._give_up(exc)

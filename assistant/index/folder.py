@@ -183,8 +183,7 @@ def open_version(version: Path, readers: IO[str] | None = None, *, record: Path 
         )
     except FileMismatch as exc:
         raise IndexStaleError(
-            f"the index in {version} is damaged: {version / exc.name} {exc.problem}; rebuild it with "
-            "'assistant build'"
+            f"the index in {version} is damaged: {version / exc.name} {exc.problem}; rebuild it with 'assistant build'"
         ) from None
     required = set(FILES) - {MANIFEST}
     for name in manifest.signals:

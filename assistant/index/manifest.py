@@ -74,6 +74,19 @@ def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
             reasons.append(f"signal {name} changed (version {before} -> {after})")
     if saved.passage_format != current.passage_format:
         reasons.append(f"passage format {saved.passage_format} -> {current.passage_format}")
+    reasons.extend(_document_differences(saved, current))
+    for key in sorted(set(saved.skipped) ^ set(current.skipped)):
+        reasons.append(f"document {key} {'now loads' if key in saved.skipped else 'no longer loads'}")
+    if saved.corpus_metadata_sha256 != current.corpus_metadata_sha256:
+        reasons.append("corpus.toml changed")
+    if not reasons and saved.rows_sha256 != current.rows_sha256:
+        reasons.append("rows changed (the parser now reads the documents differently)")
+    return reasons
+
+
+def _document_differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
+    """The documents added, removed or changed since ``saved``, sorted by key."""
+    reasons: list[str] = []
     for key in sorted(set(saved.documents) | set(current.documents)):
         old, new = saved.documents.get(key), current.documents.get(key)
         if old is None:
@@ -82,10 +95,4 @@ def differences(saved: IndexManifest, current: IndexManifest) -> list[str]:
             reasons.append(f"document removed: {key}")
         elif old.sha256 != new.sha256:
             reasons.append(f"document changed: {key} ({new.file})")
-    for key in sorted(set(saved.skipped) ^ set(current.skipped)):
-        reasons.append(f"document {key} {'now loads' if key in saved.skipped else 'no longer loads'}")
-    if saved.corpus_metadata_sha256 != current.corpus_metadata_sha256:
-        reasons.append("corpus.toml changed")
-    if not reasons and saved.rows_sha256 != current.rows_sha256:
-        reasons.append("rows changed (the parser now reads the documents differently)")
     return reasons
