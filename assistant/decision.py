@@ -15,6 +15,8 @@ ranked rows with the links between rows (`assistant.corpus.links`):
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +29,14 @@ OTHER_VENDORS = 3
 #: Question length buckets in characters, (short at most, long at least): the `short` / `long` tags of
 #: evals/README.md. Japanese and Korean say as much in fewer characters.
 LENGTHS = {"en": (24, 140), "ja": (12, 60), "ko": (12, 60)}
+#: What a question can name that a row answering it names too: a number of three or more digits (a standard's
+#: number, a port, a key length; years are left out: questions date themselves) or an upper-case code with a
+#: hyphenated suffix (ISMS-P, PCI-DSS, AES-256). "ISO 27701?" is not answered by a row that says 27001.
+_CODE = re.compile(
+    r"(?<![0-9.])[0-9]{3,}(?![0-9.])|(?<![A-Za-z])[A-Z]{2,}[-\u2010-\u2015\u2212][A-Z0-9]{1,4}(?![A-Za-z0-9])"
+)
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+_JOINERS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")  # spaces, hyphens, dashes, minus
 
 
 @dataclass(frozen=True)
@@ -164,17 +174,36 @@ def features(
     }
 
 
+def _squeezed(text: str) -> str:
+    """NFKC, lower case, without spaces and hyphens: "ISMS-P", "ＩＳＭＳ－Ｐ" and "isms p" read alike."""
+    return _JOINERS.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def codes(text: str) -> set[str]:
+    """The numbers and codes ``text`` names (see `_CODE`), each `_squeezed`.
+
+    >>> sorted(codes("ISO/IEC 27701 or ISMS-P since 2021? Ｐｏｒｔ　４４３, TLS 1.2, AES-256, front-end"))
+    ['27701', '443', 'aes256', 'ismsp']
+    """
+    found = _CODE.finditer(unicodedata.normalize("NFKC", text))
+    return {_squeezed(m.group(0)) for m in found if not _YEAR.fullmatch(m.group(0))}
+
+
 def question_features(question: str, question_language: str | None, row_text: str) -> dict[str, float]:
     """What the question itself says about the answer: its length and how much of it the first row covers.
 
     ``concept_coverage`` is the share of the question's glossary concepts (`assistant.glossary`) that the row
-    names too (0 when the question names none, and ``question_concepts`` is then 0).
+    names too (0 when the question names none, and ``question_concepts`` is then 0). ``code_mismatch`` is 1
+    when the question names a number or code (`codes`) that the row does not.
 
     >>> f = question_features("How many backup generations?", "en", "Backup | Seven generations")
     >>> f["question_concepts"], f["concept_coverage"], f["short_question"], f["long_question"]
     (2.0, 1.0, 0.0, 0.0)
     >>> question_features("Are backups encrypted?", "en", "Backup | Seven generations")["concept_coverage"]
     0.5
+    >>> row = "Certification | Yes | ISO/IEC 27001:2013 / JIS Q 27001:2014"
+    >>> [question_features(q, "en", row)["code_mismatch"] for q in ("ISO 27001?", "ISO 27701?", "ISMS?")]
+    [0.0, 1.0, 0.0]
     """
     glossary = default_glossary()
     asked = set(glossary.concepts(question))
@@ -186,4 +215,5 @@ def question_features(question: str, question_language: str | None, row_text: st
         "long_question": float(len(question) >= long),
         "question_concepts": float(len(asked)),
         "concept_coverage": len(covered) / len(asked) if asked else 0.0,
+        "code_mismatch": float(any(code not in _squeezed(row_text) for code in codes(question))),
     }

@@ -72,6 +72,23 @@ def test_the_question_features_read_its_concepts_and_its_length_per_language() -
     assert question_features("x" * 60, "en", "")["long_question"] == 0.0
 
 
+def test_a_number_or_code_the_question_names_and_the_row_lacks_is_a_mismatch() -> None:
+    row = "公的認証 | 有 | 認証基準：ISO/IEC 27001:2013 / JIS Q 27001:2014 認証登録番号：JQA-IM2024"
+
+    def mismatch(question: str) -> float:
+        return question_features(question, None, row)["code_mismatch"]
+
+    assert mismatch("Is Wevox certified for ISO 27701?") == 1.0
+    assert mismatch("Is Wevox ISO 27001 certified?") == 0.0
+    assert mismatch("ＩＳＯ２７００１を取得していますか") == 0.0  # full-width digits read as digits
+    assert mismatch("ISMS-P 인증 있어요?") == 1.0  # ISMS-P is not the ISMS the row names
+    assert mismatch("ISMS 인증 있어요?") == 0.0  # no code: left to the other features
+    assert mismatch("Has your ISO 27001 certificate been renewed since 2023?") == 0.0  # years are not codes
+    assert mismatch("PCI\u2212DSS?") == mismatch("ISMS\uff0dP?") == 1.0  # a minus sign or full-width hyphen
+    assert mismatch("Do you encrypt with AES-256?") == 1.0
+    assert mismatch("Is TLS 1.2 supported on the front-end?") == 0.0  # short versions and words are not codes
+
+
 def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings) -> None:
     assistant = Assistant.load(sheet)
     asked = "How many generations of backups are kept?"

@@ -96,6 +96,19 @@ def test_an_off_topic_question_gets_no_reliable_answer(seed_assistant: Assistant
     assert result.alternatives
 
 
+def test_a_standard_the_documents_do_not_name_is_not_answered_with_another(seed_assistant: Assistant) -> None:
+    """Wevox holds ISO 27001 (JQA-IM2024); asked about ISO 27701 or ISMS-P, its 27001 row is no answer: it is
+    offered among the closest rows, not stated."""
+    for question in ("Is Wevox certified for ISO 27701?", "WevoxはISMS-P認証を取得していますか？"):
+        result = seed_assistant.ask(question)
+        assert result.status == "no_answer", question
+        assert result.features["code_mismatch"] == 1.0
+        assert {"wevox/meti-checksheet#39", "wevox/meti-checksheet#88"} & {m.row_id for m in result.alternatives[:3]}
+    held = seed_assistant.ask("Is Wevox ISO 27001 certified?")
+    assert held.answer is not None
+    assert held.answer.row_id in {"wevox/meti-checksheet#39", "wevox/meti-checksheet#88"}
+
+
 def test_cli_ask_answers_from_a_fresh_process(model_settings: Settings, seed_assistant: Assistant) -> None:
     """`assistant ask --json` in a new process: reuses the session's index, prints the documented JSON."""
     completed = subprocess.run(
