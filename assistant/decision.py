@@ -180,13 +180,13 @@ def _squeezed(text: str) -> str:
 
 
 def codes(text: str) -> set[str]:
-    """The numbers and codes ``text`` names (see `_CODE`), each `_squeezed`.
+    """The numbers and codes ``text`` names (see `_CODE`), each as `_squeezed` writes it.
 
     >>> sorted(codes("ISO/IEC 27701 or ISMS-P since 2021? Ｐｏｒｔ　４４３, TLS 1.2, AES-256, front-end"))
     ['27701', '443', 'aes256', 'ismsp']
     """
     found = _CODE.finditer(unicodedata.normalize("NFKC", text))
-    return {_squeezed(m.group(0)) for m in found if not _YEAR.fullmatch(m.group(0))}
+    return {_JOINERS.sub("", m.group(0).lower()) for m in found if not _YEAR.fullmatch(m.group(0))}
 
 
 def question_features(question: str, question_language: str | None, row_text: str) -> dict[str, float]:
@@ -207,6 +207,8 @@ def question_features(question: str, question_language: str | None, row_text: st
     """
     glossary = default_glossary()
     asked = set(glossary.concepts(question))
+    named = codes(question)
+    row = _squeezed(row_text) if named else ""
     covered = asked & set(glossary.concepts(row_text))
     short, long = LENGTHS.get(question_language or "en", LENGTHS["en"])
     return {
@@ -215,5 +217,5 @@ def question_features(question: str, question_language: str | None, row_text: st
         "long_question": float(len(question) >= long),
         "question_concepts": float(len(asked)),
         "concept_coverage": len(covered) / len(asked) if asked else 0.0,
-        "code_mismatch": float(any(code not in _squeezed(row_text) for code in codes(question))),
+        "code_mismatch": float(any(code not in row for code in named)),
     }
