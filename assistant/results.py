@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from assistant.answers import Citation, Match
+from assistant.answers import Citation, Match, Translation
+from assistant.corpus.evidence import translation
 from assistant.corpus.links import LinkLookup
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.decision import Placed
@@ -13,10 +14,43 @@ from assistant.decision import Placed
 class MatchMaker:
     """Turns ranked rows into `Match`es with their citations and what the links say about them."""
 
-    def __init__(self, rows: Callable[[int], Row], documents: dict[str, DocumentMeta], links: LinkLookup) -> None:
+    def __init__(
+        self,
+        rows: Callable[[int], Row],
+        position: Callable[[str], int],
+        documents: dict[str, DocumentMeta],
+        links: LinkLookup,
+    ) -> None:
         self._rows = rows
+        self._position = position
         self._documents = documents
         self._links = links
+
+    def translations(self, position: int) -> list[int]:
+        """The positions of the rows that say what this row says, in another language (`translation`)."""
+        row = self._rows(position)
+        found = []
+        for link in self._links.of(row.id):
+            if not link.differs:
+                at = self._position(link.row)
+                if translation(row, self._rows(at), self._documents):
+                    found.append(at)
+        return found
+
+    def fold(self, shown: Sequence[Placed], ranked: Sequence[Placed]) -> list[Placed]:
+        """``ranked`` without the rows that only translate a row shown before them (in ``shown`` or kept).
+
+        The other-language twin of the answer says nothing new: it is named on the answer (`Match.translations`)
+        instead of taking the place of a row that states something else.
+        """
+        covered = {at for placed in shown for at in (placed.hit.position, *self.translations(placed.hit.position))}
+        kept = []
+        for placed in ranked:
+            if placed.hit.position in covered:
+                continue
+            kept.append(placed)
+            covered.update((placed.hit.position, *self.translations(placed.hit.position)))
+        return kept
 
     def citation(self, row: Row) -> Citation:
         meta = self._documents[row.document_id]
@@ -54,6 +88,10 @@ class MatchMaker:
             newer_version_differs=newest.differs if newest else None,
             outdated_by=placed.outdated_by,
             disagrees_with=disagrees_with or [],
+            translations=[
+                Translation(row_id=other.id, language=other.language)
+                for other in map(self._rows, self.translations(hit.position))
+            ],
             answer_status=row.answer_status,
             kind=row.kind,
             item=row.item,

@@ -97,7 +97,7 @@ class Assistant:
             self.threshold = settings.answer_threshold
         else:
             self.threshold = self.calibration.threshold if self.calibration else 0.0
-        self._matches = MatchMaker(self.rows.__getitem__, self.documents, index.links)
+        self._matches = MatchMaker(self.rows.__getitem__, self.rows.position_of, self.documents, index.links)
         set_threads(settings.search_threads)
 
     @classmethod
@@ -130,6 +130,10 @@ class Assistant:
     def citation(self, row_id: str) -> Citation:
         """The citation of a row, as an answer would carry it (QuestionError for an unknown row id)."""
         return self._matches.citation(self.row(row_id))
+
+    def translations(self, row_id: str) -> list[str]:
+        """The rows that say what ``row_id`` says in another language: shown as one entry with it."""
+        return [self.rows.id_of(at) for at in self._matches.translations(self.rows.position_of(row_id))]
 
     def source(self, row_id: str, context: int = 6) -> SourceView:
         """The cited lines of a row in its document, in context, for an auditor to check the quote."""
@@ -315,12 +319,13 @@ class Assistant:
         ids = {p.hit.position: self.rows.id_of(p.hit.position) for p in decision.conflicting}
         disagreeing = {at: [other for other in ids.values() if other != own] for at, own in ids.items()}
         conflicting = matches.matches(decision.conflicting, disagreeing=disagreeing) if status == "conflict" else []
-        shown_first = (
-            []
-            if status in ("answered", "conflict")
-            else [p for p in [candidate, *decision.conflicting[1:], *decision.outdated] if p is not None]
-        )
-        rest = [*shown_first, *decision.rest]
+        if status == "no_answer":  # the closest rows: the candidate, the rows that disagree, the outdated ones
+            shown, closest = [], [p for p in [candidate, *decision.conflicting[1:], *decision.outdated] if p]
+        else:
+            shown = [*(decision.conflicting if status == "conflict" else [candidate]), *decision.outdated]
+            closest = []
+        # A row that only translates a row shown before it is named on that row, not listed again.
+        rest = matches.fold([p for p in shown if p is not None], [*closest, *decision.rest])
         room = max(k - (1 if answer else len(conflicting)), 0)
         start = 1 + (1 if answer else len(conflicting))
         return AskResult(

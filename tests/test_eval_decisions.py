@@ -23,6 +23,7 @@ ROW_TEXTS = {
     "acme/bi#43": ("ja", "無"),
     "acme/bi#92": ("en", "Yes"),
     "acme/sheet-en#2": ("en", "Daily backups"),
+    "acme/sheet-ja#2": ("ja", "日次バックアップ"),
     "zeta/sheet#1": ("en", "ISO 27001 (Z-9)"),
 }
 
@@ -96,6 +97,10 @@ class FakeAsker:
     threshold: float = 0.5
     rows: tuple[Row, ...] = tuple(ROWS.values())
     calls: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    translated: dict[str, list[str]] = field(default_factory=dict)  # row id -> the rows saying the same
+
+    def translations(self, row_id: str) -> list[str]:
+        return self.translated.get(row_id, [])
 
     def ask(
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
@@ -291,6 +296,18 @@ def test_the_abstention_auroc_leaves_out_the_expected_conflicts_and_says_so() ->
     assert abstention["auroc_all_questions"] == pytest.approx(1 / 3)  # ... and against the conflict's 0.95
     assert abstention["auroc_plain"] == pytest.approx(1.0)  # 0.8 against 0.3 only
     assert "over every question 0.333" in markdown_report(report)
+
+
+def test_a_row_and_its_translation_count_as_one_entry_of_the_ideal_ranking() -> None:
+    both = EvalQuestion(id="b1", question="Backups?", language="en", relevant=["acme/sheet-en#2", "acme/sheet-ja#2"])
+    plan = {both.question: Scripted("answered", ("acme/sheet-en#2", "acme/sheet-en#1"))}
+    asker = FakeAsker(plan, translated={"acme/sheet-en#2": ["acme/sheet-ja#2"], "acme/sheet-ja#2": ["acme/sheet-en#2"]})
+    folded = evaluate(asker, [both], questions_file="q.jsonl", model="fake")
+    assert folded.outcomes[0].n_relevant == 1
+    assert folded.overall["ndcg@10"] == 1.0  # the translation was shown, on the answer: nothing is missing
+    listed = evaluate(FakeAsker(plan), [both], questions_file="q.jsonl", model="fake")
+    assert listed.outcomes[0].n_relevant == 2
+    assert listed.overall["ndcg@10"] < 1.0
 
 
 def test_questionnaire_questions_are_reported_apart() -> None:

@@ -69,6 +69,33 @@ def changed(newer: Row, older: Row) -> bool:
     return Facts.of(newer).new_against(Facts.of(older))
 
 
+def translation(row: Row, other: Row, metas: dict[str, DocumentMeta]) -> bool:
+    """Whether ``other``, a row linked to ``row`` as the same item, says the same in another language.
+
+    It must be in the same document (the other language part of a sheet) or in a declared twin (the JA
+    page of the EN page), and neither row may state a status or fact (number, date, acronym) the other does
+    not: the English part of a sheet whose item 7 answers with another item's text is not a translation.
+
+    >>> row = lambda n, lang, answer: Row(id=f"v/d#{n}", vendor="V", vendor_id="v", document_id="v/d",
+    ...     language=lang, kind="sheet_row", answer=answer, source_text="x", line_start=n, line_end=n)
+    >>> metas = {}
+    >>> translation(row(1, "ja", "TLS1.2で暗号化"), row(2, "en", "Encrypted with TLS1.2"), metas)
+    True
+    >>> translation(row(1, "ja", "29参照"), row(2, "en", "Article 10 of the Terms"), metas)
+    False
+    """
+    if row.language == other.language or row.vendor_id != other.vendor_id:
+        return False
+    if row.document_id != other.document_id:
+        meta, other_meta = metas.get(row.document_id), metas.get(other.document_id)
+        if meta is None or other_meta is None:
+            return False
+        if other_meta.id not in meta.twins and meta.id not in other_meta.twins:
+            return False
+    mine, theirs = Facts.of(row), Facts.of(other)
+    return not mine.new_against(theirs) and not theirs.new_against(mine)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What `changed` compares of a row, computed once per row: its status, facts and folded text."""
