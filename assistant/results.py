@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from assistant.answers import Citation, Match, Translation
@@ -25,9 +26,14 @@ class MatchMaker:
         self._position = position
         self._documents = documents
         self._links = links
+        #: Position -> its translations, for this index (the rows and links of an index never change).
+        self._translations = functools.lru_cache(maxsize=65536)(self._find_translations)
 
-    def translations(self, position: int) -> list[int]:
+    def translations(self, position: int) -> tuple[int, ...]:
         """The positions of the rows that say what this row says, in another language (`translation`)."""
+        return self._translations(position)
+
+    def _find_translations(self, position: int) -> tuple[int, ...]:
         row = self._rows(position)
         found = []
         for link in self._links.of(row.id):
@@ -35,21 +41,23 @@ class MatchMaker:
                 at = self._position(link.row)
                 if translation(row, self._rows(at), self._documents):
                     found.append(at)
-        return found
+        return tuple(found)
 
-    def fold(self, shown: Sequence[Placed], ranked: Sequence[Placed]) -> list[Placed]:
-        """``ranked`` without the rows that only translate a row shown before them (in ``shown`` or kept).
+    def fold(self, shown: Sequence[Placed], ranked: Sequence[Placed], limit: int) -> list[Placed]:
+        """The first ``limit`` of ``ranked`` that do not only translate a row shown before them (in ``shown``
+        or kept).
 
         The other-language twin of the answer says nothing new: it is named on the answer (`Match.translations`)
         instead of taking the place of a row that states something else.
         """
         covered = {at for placed in shown for at in (placed.hit.position, *self.translations(placed.hit.position))}
-        kept = []
+        kept: list[Placed] = []
         for placed in ranked:
-            if placed.hit.position in covered:
-                continue
-            kept.append(placed)
-            covered.update((placed.hit.position, *self.translations(placed.hit.position)))
+            if len(kept) == limit:
+                break
+            if placed.hit.position not in covered:
+                kept.append(placed)
+                covered.update((placed.hit.position, *self.translations(placed.hit.position)))
         return kept
 
     def citation(self, row: Row) -> Citation:

@@ -324,10 +324,10 @@ class Assistant:
         else:
             shown = [*(decision.conflicting if status == "conflict" else [candidate]), *decision.outdated]
             closest = []
-        # A row that only translates a row shown before it is named on that row, not listed again.
-        rest = matches.fold([p for p in shown if p is not None], [*closest, *decision.rest])
-        room = max(k - (1 if answer else len(conflicting)), 0)
+        room = max(k - (1 if answer else len(conflicting)), 0) if status != "no_answer" else k
         start = 1 + (1 if answer else len(conflicting))
+        # A row that only translates a row shown before it is named on that row, not listed again.
+        rest = matches.fold([p for p in shown if p is not None], [*closest, *decision.rest], room)
         return AskResult(
             question=question,
             status=status,
@@ -337,7 +337,7 @@ class Assistant:
             conflicting=conflicting,
             outdated=matches.matches(decision.outdated, start=1) if status != "no_answer" else [],
             alternatives=matches.matches(
-                rest[:room] if status != "no_answer" else rest[:k],
+                rest,
                 start=start if status != "no_answer" else 1,
                 disagreeing=disagreeing,
             ),
