@@ -69,8 +69,9 @@ class Citation(BaseModel):
     superseded_by: list[str] = Field(default_factory=list)
 
 
-class Translation(BaseModel):
-    """A row that says what a shown row says, in another language: named on that row instead of listed again."""
+class SameStatement(BaseModel):
+    """A row that says what a shown row says (in another language, or in another document nearly word for
+    word): named on that row instead of listed again."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -100,9 +101,10 @@ class Match(BaseModel):
     outdated_by: str | None = None
     #: Set on a row shown in a conflict: the row ids of the rows of the same version that disagree with it.
     disagrees_with: list[str] = Field(default_factory=list)
-    #: The rows that say the same in another language (the other language part of the sheet, a twin page):
-    #: named here, not listed again among the alternatives.
-    translations: list[Translation] = Field(default_factory=list)
+    #: The rows that say what this row says: in another language (the other language part of the sheet, a
+    #: twin page's item) or nearly word for word in another document (the page bullet copied from a checksheet
+    #: row), with no status or fact either lacks. Named here, not listed again among the alternatives.
+    same_as: list[SameStatement] = Field(default_factory=list)
     #: The answer cell read as one value (see AnswerStatus); None when the row has none.
     answer_status: AnswerStatus | None = None
     kind: str

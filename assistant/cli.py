@@ -161,9 +161,9 @@ def _print_match(match: Match, indent: str = "  ") -> None:
         print(f"{indent}{line}")
     if match.citation.superseded_by:
         print(f"{indent}{label('newer_exists', documents=', '.join(match.citation.superseded_by))}")
-    if match.translations:
-        rows = ", ".join(f"{other.row_id} ({other.language})" for other in match.translations)
-        print(f"{indent}The same in another language: {rows}")
+    if match.same_as:
+        rows = ", ".join(f"{other.row_id} ({other.language})" for other in match.same_as)
+        print(f"{indent}Says the same: {rows}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

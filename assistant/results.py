@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 
-from assistant.answers import Citation, Match, Translation
-from assistant.corpus.evidence import translation
+from assistant.answers import Citation, Match, SameStatement
+from assistant.corpus.evidence import same_statement
 from assistant.corpus.links import LinkLookup
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.decision import Placed
@@ -26,38 +26,38 @@ class MatchMaker:
         self._position = position
         self._documents = documents
         self._links = links
-        #: Position -> its translations, for this index (the rows and links of an index never change).
-        self._translations = functools.lru_cache(maxsize=65536)(self._find_translations)
+        #: Position -> the rows saying the same, for this index (the rows and links of an index never change).
+        self._same_as = functools.lru_cache(maxsize=65536)(self._find_same)
 
-    def translations(self, position: int) -> tuple[int, ...]:
-        """The positions of the rows that say what this row says, in another language (`translation`)."""
-        return self._translations(position)
+    def same_as(self, position: int) -> tuple[int, ...]:
+        """The positions of the rows that say what this row says: translations and copies (`same_statement`)."""
+        return self._same_as(position)
 
-    def _find_translations(self, position: int) -> tuple[int, ...]:
+    def _find_same(self, position: int) -> tuple[int, ...]:
         row = self._rows(position)
         found = []
         for link in self._links.of(row.id):
             if not link.differs:
                 at = self._position(link.row)
-                if translation(row, self._rows(at), self._documents):
+                if same_statement(row, self._rows(at), self._documents):
                     found.append(at)
         return tuple(found)
 
     def fold(self, shown: Sequence[Placed], ranked: Sequence[Placed], limit: int) -> list[Placed]:
-        """The first ``limit`` of ``ranked`` that do not only translate a row shown before them (in ``shown``
-        or kept).
+        """The first ``limit`` of ``ranked`` that do not only repeat a row shown before them (in ``shown`` or
+        kept): its translation, or its copy in another document.
 
-        The other-language twin of the answer says nothing new: it is named on the answer (`Match.translations`)
+        The other-language twin of the answer says nothing new: it is named on the answer (`Match.same_as`)
         instead of taking the place of a row that states something else.
         """
-        covered = {at for placed in shown for at in (placed.hit.position, *self.translations(placed.hit.position))}
+        covered = {at for placed in shown for at in (placed.hit.position, *self.same_as(placed.hit.position))}
         kept: list[Placed] = []
         for placed in ranked:
             if len(kept) == limit:
                 break
             if placed.hit.position not in covered:
                 kept.append(placed)
-                covered.update((placed.hit.position, *self.translations(placed.hit.position)))
+                covered.update((placed.hit.position, *self.same_as(placed.hit.position)))
         return kept
 
     def citation(self, row: Row) -> Citation:
@@ -96,9 +96,9 @@ class MatchMaker:
             newer_version_differs=newest.differs if newest else None,
             outdated_by=placed.outdated_by,
             disagrees_with=disagrees_with or [],
-            translations=[
-                Translation(row_id=other.id, language=other.language)
-                for other in map(self._rows, self.translations(hit.position))
+            same_as=[
+                SameStatement(row_id=other.id, language=other.language)
+                for other in map(self._rows, self.same_as(hit.position))
             ],
             answer_status=row.answer_status,
             kind=row.kind,

@@ -131,9 +131,9 @@ class Assistant:
         """The citation of a row, as an answer would carry it (QuestionError for an unknown row id)."""
         return self._matches.citation(self.row(row_id))
 
-    def translations(self, row_id: str) -> list[str]:
-        """The rows that say what ``row_id`` says in another language: shown as one entry with it."""
-        return [self.rows.id_of(at) for at in self._matches.translations(self.rows.position_of(row_id))]
+    def same_as(self, row_id: str) -> list[str]:
+        """The rows that say what ``row_id`` says (its translations and copies): shown as one entry with it."""
+        return [self.rows.id_of(at) for at in self._matches.same_as(self.rows.position_of(row_id))]
 
     def source(self, row_id: str, context: int = 6) -> SourceView:
         """The cited lines of a row in its document, in context, for an auditor to check the quote."""
@@ -326,7 +326,7 @@ class Assistant:
             closest = []
         room = max(k - (1 if answer else len(conflicting)), 0) if status != "no_answer" else k
         start = 1 + (1 if answer else len(conflicting))
-        # A row that only translates a row shown before it is named on that row, not listed again.
+        # A row that only repeats a row shown before it (translated or copied) is named on that row.
         rest = matches.fold([p for p in shown if p is not None], [*closest, *decision.rest], room)
         return AskResult(
             question=question,

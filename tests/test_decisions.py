@@ -110,11 +110,11 @@ def test_the_other_language_part_saying_the_same_is_named_on_the_answer_not_list
     result = assistant.ask("How many generations of backups are kept?", vendor="Kumo", k=3)
     assert result.answer is not None
     assert result.answer.row_id == "kumo/sheet#4"
-    assert [(t.row_id, t.language) for t in result.answer.translations] == [("kumo/sheet#2", "ja")]
+    assert [(t.row_id, t.language) for t in result.answer.same_as] == [("kumo/sheet#2", "ja")]
     # The room it leaves goes to rows that say something else: both parts of item 1, which disagree.
     assert sorted(m.row_id for m in result.alternatives) == ["kumo/sheet#1", "kumo/sheet#3"]
-    assert assistant.translations("kumo/sheet#1") == []
-    assert assistant.translations("kumo/sheet#2") == ["kumo/sheet#4"]
+    assert assistant.same_as("kumo/sheet#1") == []
+    assert assistant.same_as("kumo/sheet#2") == ["kumo/sheet#4"]
 
 
 def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendors: Settings) -> None:

@@ -99,7 +99,7 @@ class FakeAsker:
     calls: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     translated: dict[str, list[str]] = field(default_factory=dict)  # row id -> the rows saying the same
 
-    def translations(self, row_id: str) -> list[str]:
+    def same_as(self, row_id: str) -> list[str]:
         return self.translated.get(row_id, [])
 
     def ask(

@@ -47,24 +47,28 @@ def test_japanese_question_from_a_japanese_row(seed_assistant: Assistant) -> Non
     _check_citation(result)
 
 
-def test_a_translation_of_a_shown_row_is_named_on_it_not_listed_again(seed_assistant: Assistant) -> None:
+def test_a_translation_or_copy_of_a_shown_row_is_named_on_it_not_listed_again(seed_assistant: Assistant) -> None:
     result = seed_assistant.ask("Wevoxのバックアップは何世代保持していますか？", k=5)
     assert result.answer is not None
     assert result.answer.row_id == "wevox/meti-checksheet#32"
     # The English part of the sheet says the same ("Seven generations"): one entry, not two.
-    assert [(t.row_id, t.language) for t in result.answer.translations] == [("wevox/meti-checksheet#81", "en")]
+    assert [(t.row_id, t.language) for t in result.answer.same_as] == [("wevox/meti-checksheet#81", "en")]
     shown = [m.row_id for m in result.alternatives]
     assert len(shown) == 4
     assert "wevox/meti-checksheet#81" not in shown
     for match in result.alternatives:  # no alternative translates another shown row
-        assert not {t.row_id for t in match.translations} & {result.answer.row_id, *shown}
+        assert not {t.row_id for t in match.same_as} & {result.answer.row_id, *shown}
     # Twin pages translate each other; item 7 of the sheet's English part answers with another item's text
     # (Article 10 of the terms, not the daily backup), so it is not the Japanese item 7's translation.
-    assert sorted(seed_assistant.translations("voiceping/security-page-en#15")) == [
+    assert sorted(seed_assistant.same_as("voiceping/security-page-en#15")) == [
         "voiceping/security-page-ja#15",
         "voiceping/security-page-ko#15",
     ]
-    assert seed_assistant.translations("wevox/meti-checksheet#7") == []
+    assert seed_assistant.same_as("wevox/meti-checksheet#7") == []
+    # The JA page's bullet copied from the JA checksheet's row says the same; the checksheet row that adds the
+    # support address (support@voice-ping.com) to the page's "within 5 minutes" is not a copy of it.
+    assert "voiceping/security-checksheet-ja#12" in seed_assistant.same_as("voiceping/security-page-ja#23")
+    assert seed_assistant.same_as("voiceping/security-checksheet-ja#13") == []
 
 
 def test_korean_question_from_the_korean_page(seed_assistant: Assistant) -> None:

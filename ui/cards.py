@@ -139,11 +139,11 @@ def render_newer_version(match: Match, language: str) -> None:
         st.caption(t("newer_exists", language, documents=newer))
 
 
-def render_translations(match: Match, language: str) -> None:
-    """The rows that say the same in another language, named once here rather than listed as alternatives."""
-    if match.translations:
-        rows = ", ".join(f"`{other.row_id}` ({language_name(other.language)})" for other in match.translations)
-        st.caption(t("translations", language, rows=rows))
+def render_same_as(match: Match, language: str) -> None:
+    """The rows that say the same (translations, copies), named once here rather than listed as alternatives."""
+    if match.same_as:
+        rows = ", ".join(f"`{other.row_id}` ({language_name(other.language)})" for other in match.same_as)
+        st.caption(t("same_as", language, rows=rows))
 
 
 def render_full(match: Match, language: str, key: str) -> None:
@@ -155,7 +155,7 @@ def render_full(match: Match, language: str, key: str) -> None:
         st.text(item_text(match))
     st.caption(t("source", language))
     st.text(citation_block(match.citation, language))
-    render_translations(match, language)
+    render_same_as(match, language)
     render_actions(match, language, key)
 
 
@@ -177,7 +177,7 @@ def render_match(match: Match, language: str, key: str) -> None:
         if item_text(match):
             st.text(item_text(match))
         st.text(citation_line(match.citation, language))
-        render_translations(match, language)
+        render_same_as(match, language)
         render_disagreement(match, language)
         render_newer_version(match, language)
         render_actions(match, language, key, "source_short")
@@ -190,7 +190,7 @@ def render_brief(match: Match, language: str, key: str) -> None:
         rank = t("rank_score", language, rank=match.rank, score=f"{match.score:.3f}")
         lines = [f"{rank} · {headline(match.citation, language)}", match.answer_text()]
         st.text("\n".join([*lines, citation_line(match.citation, language)]))
-        render_translations(match, language)
+        render_same_as(match, language)
         render_disagreement(match, language)
         render_newer_version(match, language)
         render_actions(match, language, key, "source_short")

@@ -96,6 +96,26 @@ def translation(row: Row, other: Row, metas: dict[str, DocumentMeta]) -> bool:
     return not mine.new_against(theirs) and not theirs.new_against(mine)
 
 
+#: Rows of two documents in one language whose answer texts share at least this part of their bigrams (Jaccard)
+#: are copies: the JA page's bullet made from the JA checksheet's row.
+COPY = 0.8
+
+
+def same_statement(row: Row, other: Row, metas: dict[str, DocumentMeta]) -> bool:
+    """Whether ``other``, a row linked to ``row`` as the same item, says what ``row`` says: its `translation`,
+    or a copy in another document of the same language (answer texts sharing `COPY` of their bigrams), with
+    no status or fact that either lacks.
+    """
+    if row.language != other.language:
+        return translation(row, other, metas)
+    if row.document_id == other.document_id or row.vendor_id != other.vendor_id:
+        return False
+    mine, theirs = _bigrams(row), _bigrams(other)
+    if not mine or not theirs or len(mine & theirs) < COPY * len(mine | theirs):
+        return False
+    return not Facts.of(row).new_against(Facts.of(other)) and not Facts.of(other).new_against(Facts.of(row))
+
+
 @dataclass(frozen=True)
 class Facts:
     """What `changed` compares of a row, computed once per row: its status, facts and folded text."""

@@ -33,8 +33,8 @@ class Asker(Protocol):
         self, question: str, *, vendor: str | None = None, language: str | None = None, k: int | None = None
     ) -> AskResult: ...
 
-    def translations(self, row_id: str) -> list[str]:
-        """The rows shown as one entry with ``row_id`` (the same statement in another language)."""
+    def same_as(self, row_id: str) -> list[str]:
+        """The rows shown as one entry with ``row_id`` (its translations and copies)."""
         ...
 
 
@@ -137,13 +137,13 @@ def _vendor_of(question: EvalQuestion, rows_by_id: dict[str, Row]) -> str:
 
 
 def _entries(asker: Asker, row_ids: list[str]) -> int:
-    """How many entries the rows can take in a ranking: a row and its translations are shown as one."""
+    """How many entries the rows can take in a ranking: a row and the rows saying the same are shown as one."""
     covered: set[str] = set()
     entries = 0
     for row_id in row_ids:
         if row_id not in covered:
             entries += 1
-            covered.update((row_id, *asker.translations(row_id)))
+            covered.update((row_id, *asker.same_as(row_id)))
     return entries
 
 
@@ -153,8 +153,8 @@ def run_question(asker: Asker, question: EvalQuestion, rows_by_id: dict[str, Row
     matches = ([result.answer] if result.answer else result.conflicting) + result.alternatives
     flags = [question.is_relevant(m.row_id, m.source_text) for m in matches]
     relevant = [r.id for r in rows_by_id.values() if question.is_relevant(r.id, r.source_text)]
-    # Rows that translate each other count once (they are shown as one entry); at least as many as were shown,
-    # should two rows that each translate a third but not each other both be shown.
+    # Rows that say the same count once (they are shown as one entry); at least as many as were shown, should
+    # two rows that each repeat a third but not each other both be shown.
     n_relevant = max(_entries(asker, relevant), sum(flags))
     first = next((i + 1 for i, flag in enumerate(flags) if flag), None)
     top = matches[0].answer_text().replace("\n", " / ")[:200] if matches else ""
