@@ -214,6 +214,34 @@ def test_vendor_filter_language_and_alternatives(ui_env: None) -> None:
 # --- the decision states, each on the tiny corpus that has it -------------------------------------------------
 
 
+def test_a_row_saying_the_same_is_named_on_the_answer_not_listed_again(ui_env: None) -> None:
+    question = "Wevoxのバックアップは何世代保持していますか？"
+    at = ask(start(), question)
+    result = library().ask(question, k=5)
+    assert result.answer is not None
+    assert [other.row_id for other in result.answer.same_as] == ["wevox/meti-checksheet#81"]
+    captions = [c.value for c in at.chat_message[-1].caption]
+    assert "Says the same: `wevox/meti-checksheet#81` (English)." in captions
+    cited = "\n".join(texts(at.chat_message[-1]))
+    assert "wevox/meti-checksheet#32" in cited
+    assert "wevox/meti-checksheet#81" not in cited  # named once, on the answer; not an alternative of its own
+
+
+def test_a_newer_row_saying_the_same_is_named_once_as_newer(ui_env: None) -> None:
+    question = "VoicePing 비밀번호는 사용자가 변경할 수 있나요?"
+    at = ask(start(), question)
+    result = library().ask(question, k=5)
+    assert result.answer is not None
+    assert result.answer.row_id == "voiceping/security-page-ko#28"
+    assert result.answer.newer_version == "voiceping/security-page-en#28"
+    assert result.answer.newer_version_differs is False
+    captions = [c.value for c in at.chat_message[-1].caption]
+    named = [c for c in captions if c.startswith("Says the same:")]
+    assert len(named) >= 1
+    assert "`voiceping/security-page-en#28` (English, a newer document)" in named[0]
+    assert not [c for c in captions if c.startswith("A newer document states the same")]
+
+
 def test_an_answer_shows_the_outdated_row_beside_it_with_both_citations(decisions: None) -> None:
     at = start()
     at.sidebar.selectbox(key="vendor").select("Kumo")

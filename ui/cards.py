@@ -133,7 +133,8 @@ def render_newer_version(match: Match, language: str) -> None:
     if match.newer_version and match.newer_version_differs:
         st.warning(t("newer_differs", language, row=f"`{match.newer_version}`"), icon=":material/update:")
     elif match.newer_version:
-        st.caption(t("newer_agrees", language, row=f"`{match.newer_version}`"))
+        if match.newer_version not in {other.row_id for other in match.same_as}:  # else `render_same_as` says it
+            st.caption(t("newer_agrees", language, row=f"`{match.newer_version}`"))
     elif match.citation.superseded_by:
         newer = ", ".join(f"`{key}`" for key in match.citation.superseded_by)
         st.caption(t("newer_exists", language, documents=newer))
@@ -142,7 +143,11 @@ def render_newer_version(match: Match, language: str) -> None:
 def render_same_as(match: Match, language: str) -> None:
     """The rows that say the same (translations, copies), named once here rather than listed as alternatives."""
     if match.same_as:
-        rows = ", ".join(f"`{other.row_id}` ({language_name(other.language)})" for other in match.same_as)
+        newer = f", {t('newer_document', language)}"
+        rows = ", ".join(
+            f"`{other.row_id}` ({language_name(other.language)}{newer if other.row_id == match.newer_version else ''})"
+            for other in match.same_as
+        )
         st.caption(t("same_as", language, rows=rows))
 
 

@@ -172,6 +172,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "新しい文書ではこの項目の記載が異なります ({row})。この行は古い可能性が高いです。",
         "새 문서에는 이 항목이 다르게 적혀 있습니다 ({row}). 이 행은 오래되었을 가능성이 높습니다.",
     ),
+    "newer_document": ("a newer document", "新しい文書", "새 문서"),
     "same_as": (
         "Says the same: {rows}.",
         "同じ記載: {rows}。",
