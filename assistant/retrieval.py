@@ -132,8 +132,13 @@ class Assistant:
         return self._matches.citation(self.row(row_id))
 
     def same_as(self, row_id: str) -> list[str]:
-        """The rows that say what ``row_id`` says (its translations and copies): shown as one entry with it."""
-        return [self.rows.id_of(at) for at in self._matches.same_as(self.rows.position_of(row_id))]
+        """The rows that say what ``row_id`` says (its translations and copies): shown as one entry with it
+        (QuestionError for an unknown row id)."""
+        try:
+            position = self.rows.position_of(row_id)
+        except KeyError:
+            raise QuestionError(f"no row {row_id!r} in the index") from None
+        return [self.rows.id_of(at) for at in self._matches.same_as(position)]
 
     def source(self, row_id: str, context: int = 6) -> SourceView:
         """The cited lines of a row in its document, in context, for an auditor to check the quote."""

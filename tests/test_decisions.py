@@ -9,7 +9,7 @@ import pytest
 
 from assistant.calibration import Calibration, calibration_path, load_calibration
 from assistant.corpus.statuses import answer_status
-from assistant.errors import ModelError
+from assistant.errors import ModelError, QuestionError
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 
@@ -115,6 +115,8 @@ def test_the_other_language_part_saying_the_same_is_named_on_the_answer_not_list
     assert sorted(m.row_id for m in result.alternatives) == ["kumo/sheet#1", "kumo/sheet#3"]
     assert assistant.same_as("kumo/sheet#1") == []
     assert assistant.same_as("kumo/sheet#2") == ["kumo/sheet#4"]
+    with pytest.raises(QuestionError, match="no row 'kumo/sheet#99'"):
+        assistant.same_as("kumo/sheet#99")
 
 
 def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendors: Settings) -> None:
