@@ -26,21 +26,23 @@ class MatchMaker:
         self._position = position
         self._documents = documents
         self._links = links
-        #: Position -> the rows saying the same, for this index (the rows and links of an index never change).
-        self._same_as = functools.lru_cache(maxsize=65536)(self._find_same)
+        #: Position -> the rows saying the same (their positions and what a Match names of them), for this index
+        #: (the rows and links of an index never change).
+        self._same = functools.lru_cache(maxsize=65536)(self._find_same)
 
     def same_as(self, position: int) -> tuple[int, ...]:
         """The positions of the rows that say what this row says: translations and copies (`same_statement`)."""
-        return self._same_as(position)
+        return tuple(at for at, _ in self._same(position))
 
-    def _find_same(self, position: int) -> tuple[int, ...]:
+    def _find_same(self, position: int) -> tuple[tuple[int, SameStatement], ...]:
         row = self._rows(position)
         found = []
         for link in self._links.of(row.id):
             if not link.differs:
                 at = self._position(link.row)
-                if same_statement(row, self._rows(at), self._documents):
-                    found.append(at)
+                other = self._rows(at)
+                if same_statement(row, other, self._documents):
+                    found.append((at, SameStatement(row_id=other.id, language=other.language)))
         return tuple(found)
 
     def fold(self, shown: Sequence[Placed], ranked: Sequence[Placed], limit: int) -> list[Placed]:
@@ -96,10 +98,7 @@ class MatchMaker:
             newer_version_differs=newest.differs if newest else None,
             outdated_by=placed.outdated_by,
             disagrees_with=disagrees_with or [],
-            same_as=[
-                SameStatement(row_id=other.id, language=other.language)
-                for other in map(self._rows, self.same_as(hit.position))
-            ],
+            same_as=[statement for _, statement in self._same(hit.position)],
             answer_status=row.answer_status,
             kind=row.kind,
             item=row.item,

@@ -122,8 +122,11 @@ class Assistant:
         return self.rows.languages
 
     def row(self, row_id: str) -> Row:
+        return self.rows[self._position_of(row_id)]
+
+    def _position_of(self, row_id: str) -> int:
         try:
-            return self.rows[self.rows.position_of(row_id)]
+            return self.rows.position_of(row_id)
         except KeyError:
             raise QuestionError(f"no row {row_id!r} in the index") from None
 
@@ -134,11 +137,7 @@ class Assistant:
     def same_as(self, row_id: str) -> list[str]:
         """The rows that say what ``row_id`` says (its translations and copies): shown as one entry with it
         (QuestionError for an unknown row id)."""
-        try:
-            position = self.rows.position_of(row_id)
-        except KeyError:
-            raise QuestionError(f"no row {row_id!r} in the index") from None
-        return [self.rows.id_of(at) for at in self._matches.same_as(position)]
+        return [self.rows.id_of(at) for at in self._matches.same_as(self._position_of(row_id))]
 
     def source(self, row_id: str, context: int = 6) -> SourceView:
         """The cited lines of a row in its document, in context, for an auditor to check the quote."""

@@ -69,51 +69,47 @@ def changed(newer: Row, older: Row) -> bool:
     return Facts.of(newer).new_against(Facts.of(older))
 
 
-def translation(row: Row, other: Row, metas: dict[str, DocumentMeta]) -> bool:
-    """Whether ``other``, a row linked to ``row`` as the same item, says the same in another language.
-
-    It must be in the same document (the other language part of a sheet) or in a declared twin (the JA
-    page of the EN page), and neither row may state a status or fact (number, date, acronym) the other does
-    not: the English part of a sheet whose item 7 answers with another item's text is not a translation.
-
-    >>> row = lambda n, lang, answer: Row(id=f"v/d#{n}", vendor="V", vendor_id="v", document_id="v/d",
-    ...     language=lang, kind="sheet_row", answer=answer, source_text="x", line_start=n, line_end=n)
-    >>> metas = {}
-    >>> translation(row(1, "ja", "TLS1.2で暗号化"), row(2, "en", "Encrypted with TLS1.2"), metas)
-    True
-    >>> translation(row(1, "ja", "29参照"), row(2, "en", "Article 10 of the Terms"), metas)
-    False
-    """
-    if row.language == other.language or row.vendor_id != other.vendor_id:
-        return False
-    if row.document_id != other.document_id:
-        meta, other_meta = metas.get(row.document_id), metas.get(other.document_id)
-        if meta is None or other_meta is None:
-            return False
-        if other_meta.id not in meta.twins and meta.id not in other_meta.twins:
-            return False
-    mine, theirs = Facts.of(row), Facts.of(other)
-    return not mine.new_against(theirs) and not theirs.new_against(mine)
-
-
 #: Rows of two documents in one language whose answer texts share at least this part of their bigrams (Jaccard)
 #: are copies: the JA page's bullet made from the JA checksheet's row.
 COPY = 0.8
 
 
 def same_statement(row: Row, other: Row, metas: dict[str, DocumentMeta]) -> bool:
-    """Whether ``other``, a row linked to ``row`` as the same item, says what ``row`` says: its `translation`,
-    or a copy in another document of the same language (answer texts sharing `COPY` of their bigrams), with
-    no status or fact that either lacks.
+    """Whether ``other``, a row linked to ``row`` as the same item, says what ``row`` says.
+
+    In another language it must be in the same document (the other language part of a sheet) or in a declared
+    twin (the JA page of the EN page); in the same language, in another document with an answer text sharing
+    `COPY` of its bigrams (a copy). Either way neither row may state a status or fact (number, date, acronym)
+    the other does not: the English part of a sheet whose item 7 answers with another item's text is not a
+    translation.
+
+    >>> row = lambda n, lang, answer: Row(id=f"v/d#{n}", vendor="V", vendor_id="v", document_id="v/d",
+    ...     language=lang, kind="sheet_row", answer=answer, source_text="x", line_start=n, line_end=n)
+    >>> same_statement(row(1, "ja", "TLS1.2で暗号化"), row(2, "en", "Encrypted with TLS1.2"), {})
+    True
+    >>> same_statement(row(1, "ja", "29参照"), row(2, "en", "Article 10 of the Terms"), {})
+    False
     """
+    if row.vendor_id != other.vendor_id:
+        return False
     if row.language != other.language:
-        return translation(row, other, metas)
-    if row.document_id == other.document_id or row.vendor_id != other.vendor_id:
+        related = row.document_id == other.document_id or _twins(row.document_id, other.document_id, metas)
+    else:
+        related = row.document_id != other.document_id and _copied(row, other)
+    if not related:
         return False
+    mine, theirs = Facts.of(row), Facts.of(other)
+    return not mine.new_against(theirs) and not theirs.new_against(mine)
+
+
+def _twins(key: str, other_key: str, metas: dict[str, DocumentMeta]) -> bool:
+    meta, other = metas.get(key), metas.get(other_key)
+    return meta is not None and other is not None and (other.id in meta.twins or meta.id in other.twins)
+
+
+def _copied(row: Row, other: Row) -> bool:
     mine, theirs = _bigrams(row), _bigrams(other)
-    if not mine or not theirs or len(mine & theirs) < COPY * len(mine | theirs):
-        return False
-    return not Facts.of(row).new_against(Facts.of(other)) and not Facts.of(other).new_against(Facts.of(row))
+    return bool(mine and theirs) and len(mine & theirs) >= COPY * len(mine | theirs)
 
 
 @dataclass(frozen=True)
