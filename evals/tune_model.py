@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     losses = tune(model, built, recipe)
     seconds = time.perf_counter() - started
     model.save(str(args.out))
+    # Keep the base's module settings (its model arguments: no pooler, which mean pooling never uses); the
+    # saved form lacks them, and loading it would report a pooler "newly initialized".
+    settings_file = Path(base) / "sentence_bert_config.json"
+    if settings_file.is_file():
+        shutil.copyfile(settings_file, args.out / settings_file.name)
     record = {
         "base_model": settings.model,
         "base_fingerprint": assistant.embedder.fingerprint,
