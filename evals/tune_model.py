@@ -17,13 +17,16 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import random
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from assistant.embedding.tuning import Example, Recipe, tune
 from assistant.evaluation.questions import EvalQuestion, load_questions
+from assistant.evaluation.runner import Outcome, evaluate
 from assistant.passages import passage_text
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
@@ -32,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 #: Ranked rows the hard negative is looked for among.
 DEPTH = 10
 TUNING_FILE = "tuning.json"
+CROSS_FIT_FILE = "cross-fit.json"
 
 
 def examples(assistant: Assistant, questions: Sequence[EvalQuestion]) -> list[Example]:
@@ -60,49 +64,137 @@ def examples(assistant: Assistant, questions: Sequence[EvalQuestion]) -> list[Ex
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, default=HERE / "questions.dev.jsonl")
-    parser.add_argument("--out", type=Path, required=True, help="folder to save the tuned model in (new or empty)")
-    args = parser.parse_args(argv)
-    if "test" in args.questions.name:
-        parser.error("tune on the dev split (or your own questions), never on the test split")
-    if args.out.exists() and any(args.out.iterdir()):
-        parser.error(f"{args.out} is not empty: choose a new folder")
-    logging.basicConfig(level=logging.WARNING)
-
-    settings = Settings.from_env()
-    assistant = Assistant.load(settings)
-    built = examples(assistant, load_questions(args.questions))
+def tuned_model(settings: Settings, built: Sequence[Example], out: Path) -> tuple[list[float], float]:
+    """Tune a copy of the configured model on ``built``, save it in ``out``; each step's loss and the seconds."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
     from assistant.embedding.conversion import ensure_converted
     from assistant.settings import DEFAULT_MODEL
 
-    base = (
-        str(ensure_converted(settings.cache_dir.expanduser()).folder)
-        if settings.model == DEFAULT_MODEL
-        else settings.model
-    )
-    model = SentenceTransformer(base, device="cpu", local_files_only=True)
-    recipe = Recipe()
+    base = settings.model
+    if base == DEFAULT_MODEL:
+        base = str(ensure_converted(settings.cache_dir.expanduser()).folder)
+    model = SentenceTransformer(base, device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32})
     started = time.perf_counter()
-    losses = tune(model, built, recipe)
+    losses = tune(model, built, Recipe())
     seconds = time.perf_counter() - started
-    model.save(str(args.out))
+    model.save(str(out))
     # Keep the base's module settings (its model arguments: no pooler, which mean pooling never uses); the
     # saved form lacks them, and loading it would report a pooler "newly initialized".
     settings_file = Path(base) / "sentence_bert_config.json"
     if settings_file.is_file():
-        shutil.copyfile(settings_file, args.out / settings_file.name)
+        shutil.copyfile(settings_file, out / settings_file.name)
+    return losses, seconds
+
+
+def folds(count: int, k: int) -> list[list[int]]:
+    """The question positions of each of ``k`` folds: a fixed shuffle (seed 1), then every k-th.
+
+    >>> folds(7, 3)
+    [[1, 2, 3], [0, 6], [4, 5]]
+    """
+    order = list(range(count))
+    random.Random(1).shuffle(order)
+    return [sorted(order[f::k]) for f in range(k)]
+
+
+def ranking(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | int]]:
+    """hit@1, hit@5 and MRR@10 of the answerable questions, overall and per language, kind and wording."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if not o.answerable:
+            continue
+        for name in ("all", o.language, o.kind, "questionnaire" if o.questionnaire else "other wording"):
+            groups.setdefault(name, []).append(o)
+
+    def at(xs: list[Outcome], k: int) -> float:
+        return round(sum((x.first_relevant_rank or k + 1) <= k for x in xs) / len(xs), 4)
+
+    return {
+        name: {
+            "n": len(xs),
+            "hit@1": at(xs, 1),
+            "hit@5": at(xs, 5),
+            "mrr@10": round(
+                sum(1 / (x.first_relevant_rank or 11) for x in xs if (x.first_relevant_rank or 11) <= 10) / len(xs), 4
+            ),
+        }
+        for name, xs in sorted(groups.items())
+    }
+
+
+def cross_fit(settings: Settings, questions: Sequence[EvalQuestion], k: int, out: Path) -> dict[str, Any]:
+    """Tune k models, each on all questions but one fold, and ask each fold with the model that never saw it.
+
+    Writes each fold's model (``fold<i>/``) and index (``fold<i>-index/``) under ``out``, and returns the
+    ranking before (the configured model) and out of fold.
+    """
+    assistant = Assistant.load(settings)
+    before = evaluate(assistant, questions, questions_file="", model=settings.model).outcomes
+    after: list[Outcome] = []
+    seconds = []
+    for f, held in enumerate(folds(len(questions), k)):
+        kept = set(held)
+        train = [q for i, q in enumerate(questions) if i not in kept]
+        folder = out / f"fold{f}"
+        _, took = tuned_model(settings, examples(assistant, train), folder)
+        seconds.append(round(took, 1))
+        tuned = Assistant.load(settings.model_copy(update={"model": str(folder), "index_dir": out / f"fold{f}-index"}))
+        after += evaluate(tuned, [questions[i] for i in held], questions_file="", model=str(folder)).outcomes
+        print(f"fold {f + 1} of {k}: tuned in {took:.0f} s, {len(held)} questions asked", flush=True)
+    return {"before": ranking(before), "out_of_fold": ranking(after), "seconds": seconds}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=Path, default=HERE / "questions.dev.jsonl")
+    parser.add_argument("--out", type=Path, required=True, help="folder to save the tuned model in (new or empty)")
+    parser.add_argument(
+        "--cross-fit",
+        type=int,
+        default=0,
+        metavar="K",
+        help="instead: tune K models, each without one K-th of the questions, ask that K-th with it, and write "
+        "the ranking before and out of fold to OUT/cross-fit.json (the models stay in OUT/fold<i>)",
+    )
+    args = parser.parse_args(argv)
+    if "test" in args.questions.name:
+        parser.error("tune on the dev split (or your own questions), never on the test split")
+    if args.out.exists() and any(args.out.iterdir()):
+        parser.error(f"{args.out} is not empty: choose a new folder")
+    if args.cross_fit == 1 or args.cross_fit < 0:
+        parser.error("--cross-fit needs at least 2 folds")
+    logging.basicConfig(level=logging.WARNING)
+
+    settings = Settings.from_env()
+    questions = load_questions(args.questions)
+    digest = hashlib.sha256(args.questions.read_bytes()).hexdigest()
+    if args.cross_fit:
+        args.out.mkdir(parents=True, exist_ok=True)
+        result = cross_fit(settings, questions, args.cross_fit, args.out)
+        record = {
+            "questions": args.questions.name,
+            "sha256": digest,
+            "folds": args.cross_fit,
+            **result,
+            "recipe": Recipe().describe(),
+            "script": "evals/tune_model.py --cross-fit",
+        }
+        (args.out / CROSS_FIT_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps({"before": result["before"]["all"], "out_of_fold": result["out_of_fold"]["all"]}))
+        return 0
+    assistant = Assistant.load(settings)
+    built = examples(assistant, questions)
+    losses, seconds = tuned_model(settings, built, args.out)
     record = {
         "base_model": settings.model,
         "base_fingerprint": assistant.embedder.fingerprint,
         "questions": args.questions.name,
-        "sha256": hashlib.sha256(args.questions.read_bytes()).hexdigest(),
+        "sha256": digest,
         "n_examples": len(built),
         "n_with_negative": sum(e.negative is not None for e in built),
-        "recipe": recipe.describe(),
+        "recipe": Recipe().describe(),
         "losses": [round(x, 4) for x in losses],
         "seconds": round(seconds, 1),
         "script": "evals/tune_model.py",

@@ -49,6 +49,10 @@ def test_the_test_split_and_a_used_folder_are_refused(tmp_path: Path, capsys: py
         tune_model.main(["--out", str(tmp_path / "used")])
     assert refused.value.code == 2
     assert "is not empty" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        tune_model.main(["--out", str(tmp_path / "new"), "--cross-fit", "1"])
+    assert refused.value.code == 2
+    assert "at least 2 folds" in capsys.readouterr().err
 
 
 def test_no_examples_is_an_error_that_says_why() -> None:
