@@ -8,6 +8,13 @@ questions file and its sha256, the base model's fingerprint, the recipe (`assist
 the number of examples, each step's loss and the time it took. The examples are built by the assistant as it
 is configured (`ASSISTANT_*` settings): each answerable question, as it is searched (vendor names taken out),
 with the rows that answer it and the best-ranked row that does not. The test split is refused.
+
+    python -m evals.tune_model --cross-fit 5 --out /tmp/xfit   # about 30 minutes: the honest dev numbers
+
+tunes five models, each without one fifth of the questions, and asks each fifth with the model that never saw
+it: `cross-fit.json` holds the ranking before (the configured model) and out of fold. (The examples are read off
+the assistant's ranking through its private `_prepare` and `_rank`, as `evals.calibrate` reaches into it: the
+hard negative must be the row the assistant itself would rank first.)
 """
 
 from __future__ import annotations
