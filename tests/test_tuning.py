@@ -120,3 +120,11 @@ def test_tuning_pulls_questions_towards_their_rows_the_same_way_each_time(seed_a
     assert not model.training  # left ready to embed
     _, again = tuned()
     assert again == losses
+
+
+def test_folds_hold_every_question_once_the_same_way_each_time() -> None:
+    parts = tune_model.folds(454, 5)
+    assert sorted(i for part in parts for i in part) == list(range(454))
+    assert [len(part) for part in parts] == [91, 91, 91, 91, 90]
+    assert tune_model.folds(454, 5) == parts
+    assert parts[0] != list(range(91))  # shuffled: a fold is not a stretch of the file
