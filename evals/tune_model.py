@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.corpus.models import Row
 from assistant.embedding.tuning import Example, Recipe, tune
 from assistant.evaluation.questions import EvalQuestion, load_questions
 from assistant.evaluation.runner import Outcome, evaluate
@@ -45,44 +46,46 @@ TUNING_FILE = "tuning.json"
 CROSS_FIT_FILE = "cross-fit.json"
 
 
+def example(assistant: Assistant, rows: Sequence[Row], question: EvalQuestion) -> Example | None:
+    """One answerable question with its answer rows and the best-ranked row that is not one; None for a question
+    that is unanswerable or whose rows are not in the corpus (it teaches nothing). ``rows``: every row, in order
+    (read once by the caller: the row store parses a row each time it is read)."""
+    if not question.answerable:
+        return None
+    right = [p for p, row in enumerate(rows) if question.is_relevant(row.id, row.source_text)]
+    if not right:
+        return None
+    asked = assistant._prepare(question.question, question.vendor, question.filter_language, DEPTH)
+    vector = assistant.embedder.embed_queries([asked.searched_text])
+    hits = assistant._rank(asked.searched_text, vector, asked.question_language, asked.allowed, DEPTH)
+    wrong = next((h.position for h in hits if h.position not in right), None)
+    passage = assistant.embedder.passage_prompt
+    return Example(
+        query=assistant.embedder.query_prompt + asked.searched_text,
+        positives=tuple(passage + passage_text(rows[p]) for p in right),
+        negative=None if wrong is None else passage + passage_text(rows[wrong]),
+    )
+
+
 def examples(assistant: Assistant, questions: Sequence[EvalQuestion]) -> list[Example]:
     """Each answerable question with at least one answer row in the corpus, in file order."""
-    rows = [assistant.rows[p] for p in range(len(assistant.rows))]
-    prompt = assistant.embedder.query_prompt
-    passage = assistant.embedder.passage_prompt
-    out = []
-    for question in questions:
-        if not question.answerable:
-            continue
-        right = [p for p, row in enumerate(rows) if question.is_relevant(row.id, row.source_text)]
-        if not right:
-            continue
-        asked = assistant._prepare(question.question, question.vendor, question.filter_language, DEPTH)
-        vector = assistant.embedder.embed_queries([asked.searched_text])
-        hits = assistant._rank(asked.searched_text, vector, asked.question_language, asked.allowed, DEPTH)
-        wrong = next((h.position for h in hits if h.position not in right), None)
-        out.append(
-            Example(
-                query=prompt + asked.searched_text,
-                positives=tuple(passage + passage_text(rows[p]) for p in right),
-                negative=None if wrong is None else passage + passage_text(rows[wrong]),
-            )
-        )
-    return out
+    rows = list(assistant.rows)
+    return [e for e in (example(assistant, rows, q) for q in questions) if e is not None]
 
 
 def tuned_model(settings: Settings, built: Sequence[Example], out: Path) -> tuple[list[float], float]:
     """Tune a copy of the configured model on ``built``, save it in ``out``; each step's loss and the seconds."""
     import torch
-    from sentence_transformers import SentenceTransformer
 
     from assistant.embedding.conversion import ensure_converted
+    from assistant.embedding.loading import _sentence_transformer
     from assistant.settings import DEFAULT_MODEL
 
     base = settings.model
     if base == DEFAULT_MODEL:
         base = str(ensure_converted(settings.cache_dir.expanduser()).folder)
-    model = SentenceTransformer(base, device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32})
+    # The loader's own call: a model that cannot be read is a ModelError that says how to fix it.
+    model = _sentence_transformer(base, local_files_only=True, model_kwargs={"dtype": torch.float32})
     started = time.perf_counter()
     losses = tune(model, built, Recipe())
     seconds = time.perf_counter() - started
@@ -139,13 +142,16 @@ def cross_fit(settings: Settings, questions: Sequence[EvalQuestion], k: int, out
     """
     assistant = Assistant.load(settings)
     before = evaluate(assistant, questions, questions_file="", model=settings.model).outcomes
+    # Each question's example once: a fold's training set is the others' (in file order, as `examples` gives).
+    rows = list(assistant.rows)
+    built = [example(assistant, rows, q) for q in questions]
     after: list[Outcome] = []
     seconds = []
     for f, held in enumerate(folds(len(questions), k)):
         kept = set(held)
-        train = [q for i, q in enumerate(questions) if i not in kept]
+        train = [e for i, e in enumerate(built) if i not in kept and e is not None]
         folder = out / f"fold{f}"
-        _, took = tuned_model(settings, examples(assistant, train), folder)
+        _, took = tuned_model(settings, train, folder)
         seconds.append(round(took, 1))
         tuned = Assistant.load(settings.model_copy(update={"model": str(folder), "index_dir": out / f"fold{f}-index"}))
         after += evaluate(tuned, [questions[i] for i in held], questions_file="", model=str(folder)).outcomes
