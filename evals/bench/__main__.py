@@ -62,11 +62,11 @@ def _cache(work: Path, size: str) -> Path | None:
 def _index_is_cached(index_dir: Path, size: int, backend: str) -> bool:
     """Whether a synthetic index of ``size`` with mixed vectors is already built for the current model."""
     from assistant.corpus import load_corpus
-    from assistant.embedding import ensure_converted
+    from assistant.embedding.loading import bundled_model
     from assistant.settings import Settings
 
     settings = Settings.from_env(backend=backend)
-    fingerprint = ensure_converted(settings.cache_dir).fingerprint  # the same for both backends
+    fingerprint = bundled_model(settings.model, settings.cache_dir).fingerprint  # the same for both backends
     return cached(index_dir, recipe(size, False, fingerprint, load_corpus(settings.corpus_dir)))
 
 

@@ -22,8 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.corpus import load_corpus
-from assistant.embedding import Embedder, ensure_converted
+from assistant.embedding import Embedder
 from assistant.embedding.embedder import ModelIdentity, Progress
+from assistant.embedding.loading import bundled_model
 from assistant.embedding.onnx_backend import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, ensure_exported
 from assistant.embedding.quantization import INT8, QuantizationRecipe, quantize
 from assistant.evaluation.questions import load_questions
@@ -90,7 +91,7 @@ def _summary(assistant: Assistant, questions: Path) -> dict[str, Any]:
 
 def compare(questions: Path, out: Path) -> dict[str, Any]:
     settings = Settings.from_env()
-    exported = ensure_exported(ensure_converted(settings.cache_dir))
+    exported = ensure_exported(bundled_model(DEFAULT_MODEL, settings.cache_dir))
     corpus = load_corpus(settings.corpus_dir)
 
     def embedder(model: Path, fingerprint: str) -> OnnxEmbedder:
