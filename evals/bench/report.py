@@ -158,6 +158,8 @@ def table(results: dict[str, Any]) -> str:
         for backend, lowest in embeddings["min_cosine"].items():
             mean = embeddings.get("mean_cosine", {}).get(backend)
             lines.append(f"{backend} against torch embeddings, min cosine: {lowest}; mean: {mean}")
+        for backend, why in embeddings.get("refused", {}).items():
+            lines.append(f"{backend} refused: {why}")
         lines += ["", "| embedding one question | p50 ms | p95 ms |", "|---|---:|---:|"]
         for name, block in embeddings["query_ms"].items():
             lines.append(f"| {name} | {block['p50']:.1f} | {block['p95']:.1f} |")
