@@ -320,11 +320,11 @@ def out_of_fold(
         raise ValueError(
             f"{folder / CROSS_FIT_FILE} cannot be read ({exc}): run evals.tune_model --cross-fit"
         ) from None
-    if record.get("sha256") != digest:
-        raise ValueError(f"{folder} was cross-fitted on other questions ({record.get('questions')})")
+    if not isinstance(record, dict) or record.get("sha256") != digest or not isinstance(record.get("folds"), int):
+        raise ValueError(f"{folder / CROSS_FIT_FILE} is not a cross-fit of these questions")
     asked: list[Outcome] = []
     stripped: list[Outcome] = []
-    k = int(record["folds"])
+    k = record["folds"]
     for f, held in enumerate(folds(len(questions), k)):
         tuned = fold_assistant(settings, folder / f"fold{f}", folder / f"fold{f}-index", assistant)
         fold = [questions[i] for i in held]

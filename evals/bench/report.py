@@ -101,6 +101,20 @@ def storage_tables(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _embedding_lines(embeddings: dict[str, Any]) -> list[str]:
+    """How close each backend's embeddings are to torch's (or why it was refused), and one question's time."""
+    lines = [""]
+    for backend, lowest in embeddings["min_cosine"].items():
+        mean = embeddings.get("mean_cosine", {}).get(backend)
+        lines.append(f"{backend} against torch embeddings, min cosine: {lowest}; mean: {mean}")
+    for backend, why in embeddings.get("refused", {}).items():
+        lines.append(f"{backend} refused: {why}")
+    lines += ["", "| embedding one question | p50 ms | p95 ms |", "|---|---:|---:|"]
+    for name, block in embeddings["query_ms"].items():
+        lines.append(f"| {name} | {block['p50']:.1f} | {block['p95']:.1f} |")
+    return lines
+
+
 def table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines = [
@@ -154,15 +168,7 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"| {label} | " + " | ".join(str(cold[b]["streamlit"][key]) for b in backends) + " |")
     embeddings = results.get("embeddings")
     if embeddings:
-        lines += [""]
-        for backend, lowest in embeddings["min_cosine"].items():
-            mean = embeddings.get("mean_cosine", {}).get(backend)
-            lines.append(f"{backend} against torch embeddings, min cosine: {lowest}; mean: {mean}")
-        for backend, why in embeddings.get("refused", {}).items():
-            lines.append(f"{backend} refused: {why}")
-        lines += ["", "| embedding one question | p50 ms | p95 ms |", "|---|---:|---:|"]
-        for name, block in embeddings["query_ms"].items():
-            lines.append(f"| {name} | {block['p50']:.1f} | {block['p95']:.1f} |")
+        lines += _embedding_lines(embeddings)
     threads = results.get("threads_compare")
     if threads:
         header = "| corpus / model threads / FAISS threads (0 = all) | ask p50 / p95 / p99 ms | unscoped ask p50 ms |"
