@@ -39,7 +39,7 @@ from assistant.calibration import FOLDER, Calibration, calibration_path
 from assistant.evaluation.questions import EvalQuestion, load_questions
 from assistant.evaluation.runner import Outcome, evaluate, run_question
 from assistant.retrieval import Assistant
-from assistant.settings import Settings
+from assistant.settings import DEFAULT_MODEL, Settings
 from assistant.signals import IdArray
 
 HERE = Path(__file__).resolve().parent
@@ -306,13 +306,10 @@ def fit(
     )
 
 
-def out_of_fold(
-    settings: Settings, assistant: Assistant, questions: Sequence[EvalQuestion], digest: str, folder: Path
-) -> tuple[list[Outcome], list[Outcome], int]:
-    """Each question asked (as written, and without its answer rows) with the model of ``folder``'s cross-fit
-    that was tuned without it, fusing as ``assistant`` does; and the number of folds. ValueError when
-    ``folder`` holds no cross-fit of these questions."""
-    from evals.tune_model import CROSS_FIT_FILE, fold_assistant, folds
+def cross_fit_folds(folder: Path, digest: str) -> int:
+    """The number of folds of the cross-fit in ``folder``; ValueError unless it is one of the questions whose
+    sha256 is ``digest``."""
+    from evals.tune_model import CROSS_FIT_FILE
 
     try:
         record = json.loads((folder / CROSS_FIT_FILE).read_text(encoding="utf-8"))
@@ -322,15 +319,24 @@ def out_of_fold(
         ) from None
     if not isinstance(record, dict) or record.get("sha256") != digest or not isinstance(record.get("folds"), int):
         raise ValueError(f"{folder / CROSS_FIT_FILE} is not a cross-fit of these questions")
+    return int(record["folds"])
+
+
+def out_of_fold(
+    settings: Settings, assistant: Assistant, questions: Sequence[EvalQuestion], folder: Path, k: int
+) -> tuple[list[Outcome], list[Outcome]]:
+    """Each question asked (as written, and without its answer rows) with the model of ``folder``'s ``k``-fold
+    cross-fit that was tuned without it, fusing as ``assistant`` does."""
+    from evals.tune_model import fold_assistant, folds
+
     asked: list[Outcome] = []
     stripped: list[Outcome] = []
-    k = record["folds"]
     for f, held in enumerate(folds(len(questions), k)):
         tuned = fold_assistant(settings, folder / f"fold{f}", folder / f"fold{f}-index", assistant)
         fold = [questions[i] for i in held]
         asked += evaluate(tuned, fold, questions_file="", model=assistant.embedder.name).outcomes
         stripped += without_answers(tuned, fold)
-    return asked, stripped, k
+    return asked, stripped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,18 +364,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     settings = Settings.from_env()
+    if settings.model == DEFAULT_MODEL and not args.cross_fit and args.questions.name == "questions.dev.jsonl":
+        parser.error(
+            "the default model was tuned on the dev questions: its answers to them are not a fair basis for a "
+            "calibration; fit it out of fold with --cross-fit XDIR (python -m evals.tune_model --cross-fit 5 "
+            "--out XDIR first; evals/README.md)"
+        )
+    digest = hashlib.sha256(args.questions.read_bytes()).hexdigest()
+    folds = 0
+    if args.cross_fit:
+        try:
+            folds = cross_fit_folds(args.cross_fit, digest)
+        except ValueError as exc:
+            parser.error(str(exc))
     assistant = Assistant.load(settings)
     model = assistant.embedder.name
     questions = load_questions(args.questions)
-    digest = hashlib.sha256(args.questions.read_bytes()).hexdigest()
-    if args.cross_fit:
-        try:
-            asked, stripped, folds = out_of_fold(settings, assistant, questions, digest, args.cross_fit)
-        except ValueError as exc:
-            parser.error(str(exc))
+    if folds:
+        asked, stripped = out_of_fold(settings, assistant, questions, args.cross_fit, folds)
     else:
         asked = evaluate(assistant, questions, questions_file=str(args.questions), model=model).outcomes
-        stripped, folds = without_answers(assistant, questions), 0
+        stripped = without_answers(assistant, questions)
     result = fit(asked, stripped, args.target, min_share=args.min_share)
     threshold = result.threshold
     n_asked, n_stripped = int(result.asked.sum()), int((~result.asked).sum())

@@ -110,3 +110,24 @@ def test_a_question_about_a_company_without_documents_has_no_confidence(sheet: S
     assert (result.status, result.reason_code) == ("no_answer", "no_documents_for_subject")
     assert result.confidence == 0.0
     assert Assistant.load(sheet).ask("Does Kumo keep seven generations of backups?").confidence > 0.0
+
+
+def test_the_tuned_default_is_calibrated_out_of_fold_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evals import calibrate
+
+    monkeypatch.delenv("ASSISTANT_MODEL", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env or assistant.toml choosing another model
+    with pytest.raises(SystemExit) as refused:
+        calibrate.main(["--out", str(tmp_path / "out"), "--report", str(tmp_path / "report")])
+    assert refused.value.code == 2
+    assert "fit it out of fold with --cross-fit XDIR" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    cross_fit = tmp_path / "xfit"
+    cross_fit.mkdir()
+    (cross_fit / "cross-fit.json").write_text('{"sha256": "of other questions", "folds": 5}', encoding="utf-8")
+    with pytest.raises(SystemExit) as refused:
+        calibrate.main(["--cross-fit", str(cross_fit), "--out", str(tmp_path / "out")])
+    assert refused.value.code == 2
+    assert "is not a cross-fit of these questions" in capsys.readouterr().err
