@@ -45,7 +45,7 @@ from assistant.corpus.models import Row
 from assistant.embedding.adaptation import (
     RANK,
     SHIPPED,
-    adapt_folder,
+    apply_change,
     low_rank_change,
     read_adaptation,
     write_adaptation,
@@ -66,6 +66,7 @@ DEPTH = 10
 TUNING_FILE = "tuning.json"
 CROSS_FIT_FILE = "cross-fit.json"
 ADAPTATION_FILE = "adaptation.safetensors"
+WEIGHTS_FILE = "model.safetensors"
 
 
 def example(assistant: Assistant, rows: Sequence[Row], question: EvalQuestion) -> Example | None:
@@ -109,7 +110,7 @@ def tuned_model(settings: Settings, built: Sequence[Example], out: Path) -> tupl
     folder).
     """
     import torch
-    from safetensors.numpy import load_file
+    from safetensors.numpy import load_file, save_file
 
     base = base_settings(settings).model
     if base in BUNDLED_MODELS:
@@ -121,10 +122,12 @@ def tuned_model(settings: Settings, built: Sequence[Example], out: Path) -> tupl
     seconds = time.perf_counter() - started
     encoder: Any = model[0].auto_model
     tuned = {name: value.detach().numpy() for name, value in encoder.state_dict().items()}
-    parts = low_rank_change(load_file(str(Path(base) / "model.safetensors")), tuned, RANK)
-    shutil.copytree(base, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*", STAMP_FILE))
+    weights = load_file(str(Path(base) / WEIGHTS_FILE))
+    parts = low_rank_change(weights, tuned, RANK)
+    # The base folder without its weights (and its conversion stamp), then the weights with the change added.
+    shutil.copytree(base, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*", STAMP_FILE, WEIGHTS_FILE))
     write_adaptation(out / ADAPTATION_FILE, parts, {"rank": RANK, "recipe": Recipe().describe()})
-    adapt_folder(out, out / ADAPTATION_FILE)
+    save_file(apply_change(weights, parts), str(out / WEIGHTS_FILE))
     return losses, seconds
 
 
@@ -210,7 +213,7 @@ def ship(folder: Path, base: Assistant, record: dict[str, Any]) -> None:
     kept = load_fusion(base.embedder.name)
     fusion = FusionSettings(
         model=DEFAULT_MODEL,
-        weights={name: weight for name, weight in base.weights.items()},
+        weights=dict(base.weights),
         depth=base.depth,
         fitted_on={
             "kept_from": base.embedder.name,
