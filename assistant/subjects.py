@@ -148,12 +148,17 @@ def _patterns(name: str) -> list[re.Pattern[str]]:
 
 _KO_OBJECT_END = re.compile(rf"{_KO_OBJECT}$")
 _INTEGRATION_WORD = re.compile(rf"^{_INTEGRATION}")
+_LATIN_WORD = re.compile(r"^[A-Za-z0-9][\w.-]*$", flags=re.ASCII)
 
 
 def _korean_noun_phrase(text: str, start: int) -> bool:
-    """Whether the Korean words after a name (at ``start``) extend it as a noun phrase ("Box 파일 버전 ..."),
-    rather than make it an object ("Slack 알림을 ...", "Slack 연동이 ...")."""
-    words = text[start:].split()[:2]
+    """Whether the Korean words after a name (at ``start``) extend it as a noun phrase ("Box 파일 버전 ...",
+    also after Latin words of the rest of the phrase: "Slack SAML SSO 설정 방법"), rather than make it an
+    object ("Slack 알림을 ...", "Slack 연동이 ...", "Slack API 연동은")."""
+    words = text[start:].split()
+    while words and _LATIN_WORD.match(words[0]):
+        words = words[1:]
+    words = words[:2]
     if not words or not re.search(r"[가-힣]", " ".join(words)) or _INTEGRATION_WORD.match(words[0]):
         return False
     return not any(_KO_OBJECT_END.search(word.rstrip("?？.!")) for word in words)

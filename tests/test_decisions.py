@@ -12,6 +12,7 @@ from assistant.corpus.statuses import answer_status
 from assistant.errors import ModelError, QuestionError
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
+from assistant.subjects import Subjects
 
 from conftest import WriteCorpus
 
@@ -119,6 +120,31 @@ def test_the_other_language_part_saying_the_same_is_named_on_the_answer_not_list
         assistant.same_as("kumo/sheet#99")
 
 
+def test_the_answer_is_shown_in_the_askers_language_where_a_twin_says_the_same(
+    two_vendors: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Japanese question that ranks the English part first is answered with the Japanese part, which says the
+    same; the English part is named on it. A language filter still chooses the language."""
+    assistant = Assistant.load(two_vendors)
+    question = "Backup generations: how many generations of backups are kept? 世代数は?"
+    ranked_first = assistant.ask(question, vendor="Kumo", language="en")
+    assert ranked_first.answer is not None
+    assert ranked_first.answer.row_id == "kumo/sheet#4"
+    result = assistant.ask(question, vendor="Kumo", k=3)
+    assert result.question_language == "ja"
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert result.answer.row_id == "kumo/sheet#2"
+    assert [(t.row_id, t.language) for t in result.answer.same_as] == [("kumo/sheet#4", "en")]
+    assert "kumo/sheet#4" not in {m.row_id for m in result.alternatives}
+    # The confidence is that of the row the ranking put first (the calibration was fitted on it).
+    monkeypatch.setattr(Assistant, "_in_asker_language", lambda self, candidate, *rest: candidate)
+    unswapped = assistant.ask(question, vendor="Kumo", k=3)
+    assert unswapped.answer is not None
+    assert unswapped.answer.row_id == "kumo/sheet#4"
+    assert result.confidence == unswapped.confidence
+
+
 def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendors: Settings) -> None:
     result = Assistant.load(two_vendors).ask("Is Acme ISO 27001 certified?", vendor="Kumo")
     assert (result.vendor, result.vendor_source, result.vendor_overridden) == ("Acme", "question", "Kumo")
@@ -143,6 +169,23 @@ def test_a_question_about_a_company_without_documents_has_no_answer(two_vendors:
             assert result.reason.startswith("no documents for Slack")
     # An integration named as an object is not the question's subject.
     assert assistant.ask("Can Kumo send notifications to Slack?").unknown_subject is None
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        # A Korean question that starts with the name and goes on with Latin words, then nouns without a particle.
+        ("Slack SAML SSO 설정 방법 알려주세요", "Slack"),
+        ("Zoom E2EE 지원 여부", "Zoom"),
+        ("Box 파일 버전 몇 개까지 보관돼요?", "Box"),
+        # The name as the thing integrated with, also after Latin words, is not the subject.
+        ("Slack API 연동은 되나요?", None),
+        ("Slack 알림을 받을 수 있나요?", None),
+        ("SAML SSO 설정 방법 알려주세요", None),
+    ],
+)
+def test_a_korean_subject_is_found_after_latin_words(question: str, subject: str | None) -> None:
+    assert Subjects(own_names=["Kumo"]).unknown_subject(question) == subject
 
 
 def test_with_no_vendor_named_or_chosen_the_other_vendors_are_offered(two_vendors: Settings) -> None:
