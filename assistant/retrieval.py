@@ -12,7 +12,7 @@ from assistant.calibration import load_calibration
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
-from assistant.decision import Decision, current_first, decide, question_features
+from assistant.decision import Decision, Placed, current_first, decide, question_features
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import QuestionError
 from assistant.fusion import DEPTH, Hit, fuse, load_fusion
@@ -279,6 +279,23 @@ class Assistant:
             other_vendors=scope.vendor is None and len(rows.vendors) > 1,
         )
 
+    def _in_asker_language(
+        self, candidate: Placed, decision: Decision, language: str | None, question_language: str | None
+    ) -> Placed:
+        """The row shown as the answer: the candidate, or its twin in the asker's language when one says the same
+        and is ranked among the rows (a Japanese question answered by an English bullet shows the Japanese
+        bullet, and names the English one on it). As under a language filter, an older twin qualifies only where
+        it agrees with the newer row (`outdated_by` is None). Not under a filter: that chose the language."""
+        rows = self.rows
+        if language is not None or question_language in (None, rows[candidate.hit.position].language):
+            return candidate
+        twins = set(self._matches.same_as(candidate.hit.position))
+        for placed in decision.rest:
+            at = placed.hit.position
+            if at in twins and placed.outdated_by is None and rows[at].language == question_language:
+                return placed
+        return candidate
+
     def _result(
         self,
         question: str,
@@ -317,7 +334,8 @@ class Assistant:
         elif decision.conflicting:
             status, reason_code = "conflict", "conflict"
             reason = conflict_reason([self.rows[p.hit.position] for p in decision.conflicting])
-        answer = matches.match(1, candidate) if status == "answered" and candidate is not None else None
+        head = self._in_asker_language(candidate, decision, language, question_language) if candidate else None
+        answer = matches.match(1, head) if status == "answered" and head is not None else None
         # Current rows of the item that disagree: each says with which, also among the closest rows of a
         # "no reliable answer" (the reader then sees that the documents disagree, not only that it is unsure).
         ids = {p.hit.position: self.rows.id_of(p.hit.position) for p in decision.conflicting}
@@ -326,7 +344,7 @@ class Assistant:
         if status == "no_answer":  # the closest rows: the candidate, the rows that disagree, the outdated ones
             shown, closest = [], [p for p in [candidate, *decision.conflicting[1:], *decision.outdated] if p]
         else:
-            shown = [*(decision.conflicting if status == "conflict" else [candidate]), *decision.outdated]
+            shown = [*(decision.conflicting if status == "conflict" else [head]), *decision.outdated]
             closest = []
         room = max(k - (1 if answer else len(conflicting)), 0) if status != "no_answer" else k
         start = 1 + (1 if answer else len(conflicting))
