@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assistant.answers import AskResult, Citation
 from assistant.calibration import load_calibration
+from assistant.corpus.evidence import abridged
 from assistant.corpus.language import detect_language
 from assistant.corpus.loader import load_corpus
 from assistant.corpus.models import DocumentMeta, Row
@@ -285,15 +286,17 @@ class Assistant:
         """The row shown as the answer: the candidate, or its twin in the asker's language when one says the same
         and is ranked among the rows (a Japanese question answered by an English bullet shows the Japanese
         bullet, and names the English one on it). As under a language filter, an older twin qualifies only where
-        it agrees with the newer row (`outdated_by` is None). Not under a filter: that chose the language."""
+        it agrees with the newer row (`outdated_by` is None); an abridged one (`abridged`) does not replace the
+        fuller row. Not under a filter: that chose the language."""
         rows = self.rows
         if language is not None or question_language in (None, rows[candidate.hit.position].language):
             return candidate
         twins = set(self._matches.same_as(candidate.hit.position))
         for placed in decision.rest:
             at = placed.hit.position
-            if at in twins and placed.outdated_by is None and rows[at].language == question_language:
-                return placed
+            twin = rows[at]
+            if at in twins and placed.outdated_by is None and twin.language == question_language:
+                return candidate if abridged(rows[candidate.hit.position], twin) else placed
         return candidate
 
     def _result(

@@ -71,6 +71,23 @@ def test_a_translation_or_copy_of_a_shown_row_is_named_on_it_not_listed_again(se
     assert seed_assistant.same_as("voiceping/security-checksheet-ja#13") == []
 
 
+def test_the_answer_is_shown_in_the_askers_language_unless_that_twin_is_abridged(seed_assistant: Assistant) -> None:
+    # The Korean bullet ranks first for this Japanese question; the Japanese bullet says the same and is shown.
+    result = seed_assistant.ask("SLAは何%ですか", k=5)
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert result.answer.row_id == "voiceping/security-page-ja#16"
+    assert {t.row_id for t in result.answer.same_as} >= {"voiceping/security-page-ko#16"}
+    assert "voiceping/security-page-ko#16" not in {m.row_id for m in result.alternatives}
+    _check_citation(result)
+    # The sheet's English item 47 leaves out the Japanese one's second sentence (no antivirus software on the
+    # servers themselves): the fuller Japanese row stays the answer and names the English one.
+    result = seed_assistant.ask("Does Wevox run antivirus software on its production host servers?")
+    assert result.answer is not None
+    assert result.answer.row_id == "wevox/meti-checksheet#47"
+    assert [t.row_id for t in result.answer.same_as] == ["wevox/meti-checksheet#96"]
+
+
 def test_korean_question_from_the_korean_page(seed_assistant: Assistant) -> None:
     result = seed_assistant.ask("VoicePing 비밀번호는 사용자가 변경할 수 있나요?")
     assert result.status == "answered"
