@@ -294,9 +294,11 @@ class Assistant:
         twins = set(self._matches.same_as(candidate.hit.position))
         for placed in decision.rest:
             at = placed.hit.position
+            if at not in twins or placed.outdated_by is not None:
+                continue  # only a twin's row is read
             twin = rows[at]
-            if at in twins and placed.outdated_by is None and twin.language == question_language:
-                return candidate if abridged(rows[candidate.hit.position], twin) else placed
+            if twin.language == question_language and not abridged(rows[candidate.hit.position], twin):
+                return placed
         return candidate
 
     def _result(
@@ -337,7 +339,9 @@ class Assistant:
         elif decision.conflicting:
             status, reason_code = "conflict", "conflict"
             reason = conflict_reason([self.rows[p.hit.position] for p in decision.conflicting])
-        head = self._in_asker_language(candidate, decision, language, question_language) if candidate else None
+        head = candidate
+        if status == "answered" and candidate is not None:
+            head = self._in_asker_language(candidate, decision, language, question_language)
         answer = matches.match(1, head) if status == "answered" and head is not None else None
         # Current rows of the item that disagree: each says with which, also among the closest rows of a
         # "no reliable answer" (the reader then sees that the documents disagree, not only that it is unsure).
