@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -51,6 +51,12 @@ class _OwnDotEnv(DotEnvSettingsSource):
             for key, value in super().__call__().items()
             if key in self.settings_cls.model_fields or key.lower().startswith(prefix)
         }
+
+
+_NOT_BLANK = {
+    "model": "model must name a sentence-transformers model, a folder, or 'hashing'",
+    "second_opinion": "second_opinion must be 'auto', 'none' or a model name",
+}
 
 
 class Settings(BaseSettings):
@@ -104,18 +110,11 @@ class Settings(BaseSettings):
     #: fewer wrong answers, at the cost of a second index and about 18 ms per question (evals/README.md).
     second_opinion: str = "none"
 
-    @field_validator("model")
+    @field_validator("model", "second_opinion")
     @classmethod
-    def _model_not_blank(cls, value: str) -> str:
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
         if not value.strip():
-            raise ValueError("model must name a sentence-transformers model, a folder, or 'hashing'")
-        return value.strip()
-
-    @field_validator("second_opinion")
-    @classmethod
-    def _second_opinion_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("second_opinion must be 'auto', 'none' or a model name")
+            raise ValueError(_NOT_BLANK[str(info.field_name)])
         return value.strip()
 
     @field_validator("corpus_dir", "index_dir", "cache_dir", "data_dir")
