@@ -143,8 +143,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     corpus = load_corpus(settings.corpus_dir)
     for key, error in corpus.errors.items():
         print(f"warning: {key} is not indexed: {error}", file=sys.stderr)
-    second = second_opinion_settings(settings)
-    for each in (settings, *([second] if second else [])):  # the second opinion's index too (Settings)
+    for each in (s for s in (settings, second_opinion_settings(settings)) if s is not None):  # and the second opinion's
         embedder = load_embedder(each)
         reasons = stale_reasons(each, corpus, embedder)
         if not reasons and not args.force:

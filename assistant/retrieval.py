@@ -11,7 +11,7 @@ from assistant.answers import AskResult, Citation
 from assistant.calibration import load_calibration
 from assistant.corpus.evidence import abridged
 from assistant.corpus.language import detect_language
-from assistant.corpus.loader import load_corpus
+from assistant.corpus.loader import Corpus, load_corpus
 from assistant.corpus.models import DocumentMeta, Row
 from assistant.decision import Decision, Placed, current_first, decide, question_features
 from assistant.embedding import Embedder, load_embedder
@@ -124,13 +124,16 @@ class Assistant:
         corpus = load_corpus(settings.corpus_dir)
         for key, error in corpus.errors.items():
             logger.warning("document %s is not indexed: %s", key, error)
-        embedder = load_embedder(settings)
-        index = open_index(settings, corpus, embedder, rebuild=rebuild, progress=progress)
-        assistant = cls(settings, embedder, index)
+        assistant = cls._opened(settings, corpus, rebuild, progress)
         second = second_opinion_settings(settings)
-        if second is not None:
-            assistant.use_second_opinion(cls.load(second, rebuild=rebuild, progress=progress))
+        if second is not None:  # over the same corpus, read once
+            assistant.use_second_opinion(cls._opened(second, corpus, rebuild, progress))
         return assistant
+
+    @classmethod
+    def _opened(cls, settings: Settings, corpus: Corpus, rebuild: bool, progress: Progress | None) -> Assistant:
+        embedder = load_embedder(settings)
+        return cls(settings, embedder, open_index(settings, corpus, embedder, rebuild=rebuild, progress=progress))
 
     @property
     def vendors(self) -> list[str]:
@@ -324,7 +327,8 @@ class Assistant:
         it agrees with the newer row (`outdated_by` is None); an abridged one (`abridged`) does not replace the
         fuller row. Not under a filter: that chose the language."""
         rows = self.rows
-        if language is not None or question_language in (None, rows[candidate.hit.position].language):
+        top = rows[candidate.hit.position]
+        if language is not None or question_language in (None, top.language):
             return candidate
         twins = set(self._matches.same_as(candidate.hit.position))
         for placed in decision.rest:
@@ -332,7 +336,7 @@ class Assistant:
             if at not in twins or placed.outdated_by is not None:
                 continue  # only a twin's row is read
             twin = rows[at]
-            if twin.language == question_language and not abridged(rows[candidate.hit.position], twin):
+            if twin.language == question_language and not abridged(top, twin):
                 return placed
         return candidate
 
