@@ -84,13 +84,27 @@ export default function (component) {
   const card = parentElement.closest('[data-testid="stChatMessage"]');
   if (!card) { return; }
   card.style.scrollMarginTop = "4.5rem";  // below Streamlit's header bar
+  // Streamlit's chat keeps to the bottom: while the card is drawn it animates the page down, and a scroll made
+  // during that animation does not release it. So look every 100 ms for a few seconds and move the card up only
+  // once the page has stopped moving; stop as soon as the reader scrolls, taps or types.
+  const box = card.closest('[data-testid="stAppScrollToBottomContainer"]') || document.scrollingElement;
+  let last = null;
   const show = () => {
+    const position = box.scrollTop;
+    const still = position === last;
+    last = position;
     const top = card.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight * 0.5) { card.scrollIntoView({ block: "start" }); }
+    if (still && (top < 0 || top > window.innerHeight * 0.5)) { card.scrollIntoView({ block: "start" }); }
   };
-  // The card's later elements are drawn after this one and the chat keeps to the bottom: look again briefly.
-  const timers = [0, 150, 400, 900].map((delay) => setTimeout(show, delay));
-  return () => timers.forEach(clearTimeout);
+  const timer = setInterval(show, 100);
+  const stop = () => {
+    clearInterval(timer);
+    for (const name of READER) { window.removeEventListener(name, stop, true); }
+  };
+  const READER = ["wheel", "touchstart", "pointerdown", "keydown"];
+  for (const name of READER) { window.addEventListener(name, stop, { capture: true, passive: true }); }
+  const end = setTimeout(stop, 4000);
+  return () => { clearTimeout(end); stop(); };
 }
 """
 
