@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from assistant.answer_kinds import kind_missing
 from assistant.corpus.links import LinkLookup
 from assistant.fusion import Hit
 from assistant.glossary import default_glossary
@@ -189,12 +190,16 @@ def codes(text: str) -> set[str]:
     return {_JOINERS.sub("", m.group(0).lower()) for m in found if not _YEAR.fullmatch(m.group(0))}
 
 
-def question_features(question: str, question_language: str | None, row_text: str) -> dict[str, float]:
+def question_features(
+    question: str, question_language: str | None, row_text: str, answer: str | None = None
+) -> dict[str, float]:
     """What the question itself says about the answer: its length and how much of it the first row covers.
 
     ``concept_coverage`` is the share of the question's glossary concepts (`assistant.glossary`) that the row
     names too (0 when the question names none, and ``question_concepts`` is then 0). ``code_mismatch`` is 1
-    when the question names a number or code (`codes`) that the row does not.
+    when the question names a number or code (`codes`) that the row does not. ``kind_missing`` is 1 when the
+    question asks for a kind of fact (a frequency, a duration...) that the row's ``answer`` (its answer cells;
+    ``row_text`` when not given) does not state (`assistant.answer_kinds`).
 
     >>> f = question_features("How many backup generations?", "en", "Backup | Seven generations")
     >>> f["question_concepts"], f["concept_coverage"], f["short_question"], f["long_question"]
@@ -218,4 +223,5 @@ def question_features(question: str, question_language: str | None, row_text: st
         "question_concepts": float(len(asked)),
         "concept_coverage": len(covered) / len(asked) if asked else 0.0,
         "code_mismatch": float(any(code not in row for code in named)),
+        "kind_missing": kind_missing(question, row_text if answer is None else answer),
     }

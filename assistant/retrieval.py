@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.answers import AskResult, Citation
+from assistant.answers import AskResult, Citation, answer_text
 from assistant.calibration import load_calibration
 from assistant.corpus.evidence import abridged
 from assistant.corpus.language import detect_language
@@ -306,8 +306,9 @@ class Assistant:
         if candidate is None:
             return 0.0, features
         top = self.rows[candidate.hit.position]
+        top_answer = answer_text(top.answer, top.detail, top.notes, top.source_text)
         features.update(
-            question_features(asked.searched_text, asked.question_language, passage_text(top)),
+            question_features(asked.searched_text, asked.question_language, passage_text(top), top_answer),
             cross_lingual=float(asked.question_language is not None and top.language != asked.question_language),
             vendor_named=float(asked.scope.source == "question"),
             vendor_given=float(asked.scope.source == "given"),

@@ -67,6 +67,7 @@ FEATURES = (
     "question_concepts",
     "concept_coverage",
     "code_mismatch",
+    "kind_missing",
     "cross_lingual",
     "vendor_given",
 )

@@ -92,6 +92,24 @@ def test_a_number_or_code_the_question_names_and_the_row_lacks_is_a_mismatch() -
     assert mismatch("Is TLS 1.2 supported on the front-end?") == 0.0  # short versions and words are not codes
 
 
+def test_a_kind_of_fact_the_question_asks_for_and_the_answer_lacks_is_missing() -> None:
+    row = "ウィルススキャン有無 (頻度) | 有"  # the row's own question names the frequency; its answer does not
+
+    def missing(question: str, answer: str) -> float:
+        return question_features(question, "en", row, answer)["kind_missing"]
+
+    assert missing("How often do you scan for viruses?", "有") == 1.0
+    assert missing("How often do you scan for viruses?", "毎日 (daily)") == 0.0
+    assert question_features("How often do you scan for viruses?", "en", row)["kind_missing"] == 1.0
+    assert missing("ウイルススキャンの頻度は？", "コンテナイメージをビルドするたびにスキャン") == 0.0
+    assert missing("로그는 얼마나 오래 보관하나요?", "永続的にS3に保存") == 0.0
+    assert missing("로그는 얼마나 오래 보관하나요?", "S3에 보관") == 1.0
+    assert missing("What is the support email address?", "Contact form or in-app chat") == 1.0
+    assert missing("What is the support email address?", "support@example.co.jp") == 0.0
+    assert missing("How many generations of backups are kept?", "Not disclosed") == 0.0  # the vendor's answer
+    assert missing("Do you scan for viruses?", "有") == 0.0  # a yes/no question asks for no kind
+
+
 def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings) -> None:
     assistant = Assistant.load(sheet)
     asked = "How many generations of backups are kept?"
