@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     #: A second model asked each question too, over its own index in ``index_dir/second-opinion``: "none" (the
     #: default), "auto" (the untuned model, for the tuned default model only) or a model name. Whether it puts
     #: the same row first is then a feature of the confidence, calibrated with it (``<model>+second-opinion``):
-    #: fewer wrong answers, at the cost of a second index and about 18 ms per question (evals/README.md).
+    #: more right answers for as many wrong ones, at the cost of a second index and 0.7 GB of memory; it is asked
+    #: only where its opinion decides the answer (`Assistant._second_opinion`; evals/README.md).
     second_opinion: str = "none"
 
     @field_validator("model", "second_opinion")
