@@ -325,7 +325,7 @@ class Assistant:
         """The "second_opinion" feature, and whether the second model was asked for it ("second_opinion_asked").
 
         It is asked only where its opinion decides: where the confidence with agreement reaches the threshold
-        and without it does not. Elsewhere (about seven questions in ten) the decision is the same either way,
+        and without it does not. Elsewhere (four questions in five on dev) the decision is the same either way,
         and the feature counts as disagreement, so that the confidence shown is never above what asking would
         have given; nor for a question about a company none of the rows are from. `ask_second_opinion_always`
         asks every time, as does an assistant without a calibration: the calibration is fitted on that.
@@ -377,13 +377,8 @@ class Assistant:
 
     def _result(self, asked: _Asked, decision: Decision, confidence: float, features: dict[str, float]) -> AskResult:
         candidate = decision.candidate
-        scope, subject, language, question_language, k = (
-            asked.scope,
-            asked.subject,
-            asked.language,
-            asked.question_language,
-            asked.k,
-        )
+        scope, subject, language, k = asked.scope, asked.subject, asked.language, asked.k
+        question_language = asked.question_language
         matches = self._matches
         status, reason_code, reason = "answered", None, None
         if candidate is None:

@@ -96,13 +96,13 @@ export default function (component) {
     const top = card.getBoundingClientRect().top;
     if (still && (top < 0 || top > window.innerHeight * 0.5)) { card.scrollIntoView({ block: "start" }); }
   };
+  const reader = ["wheel", "touchstart", "pointerdown", "keydown"];
   const timer = setInterval(show, 100);
   const stop = () => {
     clearInterval(timer);
-    for (const name of READER) { window.removeEventListener(name, stop, true); }
+    for (const name of reader) { window.removeEventListener(name, stop, true); }
   };
-  const READER = ["wheel", "touchstart", "pointerdown", "keydown"];
-  for (const name of READER) { window.addEventListener(name, stop, { capture: true, passive: true }); }
+  for (const name of reader) { window.addEventListener(name, stop, { capture: true, passive: true }); }
   const end = setTimeout(stop, 4000);
   return () => { clearTimeout(end); stop(); };
 }
