@@ -191,3 +191,19 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     assert (abroad.features["second_opinion_asked"], abroad.features["second_opinion"]) == (1.0, 0.0)
     assert abroad.status == "no_answer"
     assert abroad.alternatives[0].row_id == "wevox/meti-checksheet#98"
+
+
+def test_asking_the_second_opinion_only_where_it_decides_changes_no_decision(model_settings: Settings) -> None:
+    assistant = Assistant.load(model_settings.model_copy(update={"second_opinion": "auto"}))
+    lines = (REPO_ROOT / "evals" / "questions.dev.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines[:150]]
+
+    def decisions(always: bool) -> list[tuple[str, str | None, float]]:
+        assistant.ask_second_opinion_always = always
+        results = [assistant.ask(question) for question in questions]
+        return [(r.status, r.answer.row_id if r.answer else None, r.features["second_opinion_asked"]) for r in results]
+
+    lazily, always = decisions(False), decisions(True)
+    assert [d[:2] for d in lazily] == [d[:2] for d in always]
+    asked = sum(d[2] for d in lazily)
+    assert 0 < asked < len(questions) / 2, asked  # asked where it decides, and that is the fewer questions
