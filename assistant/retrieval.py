@@ -325,7 +325,7 @@ class Assistant:
         """The "second_opinion" feature, and whether the second model was asked for it ("second_opinion_asked").
 
         It is asked only where its opinion decides: where the confidence with agreement reaches the threshold
-        and without it does not. Elsewhere (four questions in five on dev) the decision is the same either way,
+        and without it does not. Elsewhere (five questions in six on dev) the decision is the same either way,
         and the feature counts as disagreement, so that the confidence shown is never above what asking would
         have given; nor for a question about a company none of the rows are from. `ask_second_opinion_always`
         asks every time, as does an assistant without a calibration: the calibration is fitted on that.
