@@ -331,11 +331,14 @@ class Assistant:
         asks every time, as does an assistant without a calibration: the calibration is fitted on that.
         """
         calibration = self.calibration
+        not_asked = {"second_opinion": 0.0, "second_opinion_asked": 0.0}
         if calibration is not None and not self.ask_second_opinion_always:
+            if asked.subject is not None:
+                return not_asked
             disagreeing = calibration.probability({**features, "second_opinion": 0.0})
             agreeing = calibration.probability({**features, "second_opinion": 1.0})
-            if asked.subject is not None or (disagreeing >= self.threshold) == (agreeing >= self.threshold):
-                return {"second_opinion": 0.0, "second_opinion_asked": 0.0}
+            if (disagreeing >= self.threshold) == (agreeing >= self.threshold):
+                return not_asked
         return {"second_opinion": self._second_opinion_agrees(asked, candidate), "second_opinion_asked": 1.0}
 
     def _second_opinion_agrees(self, asked: _Asked, candidate: Placed) -> float:
