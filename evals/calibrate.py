@@ -117,10 +117,15 @@ def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> 
     """Every answerable question asked again with its answer rows (`answer_rows`) out of reach."""
     stripped = WithoutRows(assistant.settings, assistant.embedder, assistant.index)
     stripped.threshold = assistant.threshold
+    # Fused as the asked questions are: a cross-fit fold's model has no fusion file of its own, and the default
+    # weights would give these copies scores the asked ones never have (a fit could tell them apart by it).
+    stripped.weights, stripped.depth = dict(assistant.weights), assistant.depth
     stripped.ask_second_opinion_always = True  # these copies are asked for fitting only
     # The second opinion must not see the answer rows either (it has its own index, and its own positions).
     other = assistant.second_opinion
     second = None if other is None else WithoutRows(other.settings, other.embedder, other.index)
+    if second is not None and other is not None:
+        second.weights, second.depth = dict(other.weights), other.depth
     stripped.second_opinion = second
     rows_by_id = {row.id: row for row in assistant.rows}
     outcomes = []
