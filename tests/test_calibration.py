@@ -126,6 +126,18 @@ def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings
     assert without_answers(assistant, [unanswerable]) == []  # only answerable questions are asked again
 
 
+def test_the_rows_taken_away_are_ranked_with_the_weights_of_the_asked_questions(sheet: Settings) -> None:
+    # A cross-fit fold's model has no fusion file: its assistant gets its weights from the tuned default. The
+    # copies without answer rows must fuse with those too, or their score alone tells the fit which they are.
+    assistant = Assistant.load(sheet)
+    assistant.weights = {name: 0.5 + 0.25 * i for i, name in enumerate(assistant.weights)}
+    asked = "How many generations of backups are kept?"
+    question = EvalQuestion(id="en-1", question=asked, language="en", relevant=["kumo/sheet#3"])
+    stripped = without_answers(assistant, [question])[0]
+    fused = sum(weight * stripped.features[name] for name, weight in assistant.weights.items())
+    assert stripped.features["score"] == pytest.approx(fused, abs=1e-3)
+
+
 def test_a_question_about_a_company_without_documents_has_no_confidence(sheet: Settings) -> None:
     result = Assistant.load(sheet).ask("Does Slack keep seven generations of backups?")
     assert (result.status, result.reason_code) == ("no_answer", "no_documents_for_subject")

@@ -181,16 +181,18 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     assistant.ask_second_opinion_always = True  # as when fitting: asked, it puts the same row first
     assert assistant.ask(iso).features["second_opinion"] == 1.0
     assistant.ask_second_opinion_always = False
-    # Whether Wevox data is kept outside Japan (dev xl-096): the tuned model alone answers with item 98, which
-    # the labels say does not answer it; the untuned model puts another row first, and the answer is withheld.
+    # Whether VoicePing can be used at night and at weekends (dev ja-008): the tuned model alone answers with
+    # the service-hours bullet (0.64); the untuned model puts another row first, and where its opinion decides,
+    # its disagreement withholds the answer, here one the labels accept: the second opinion costs answers too.
+    nights = "VoicePingって夜間や土日も使えますか?"
     alone = Assistant.load(model_settings.model_copy(update={"second_opinion": "none"}))
-    answered = alone.ask("Wevox 데이터가 일본 밖에 저장되기도 하나요?").answer
+    answered = alone.ask(nights).answer
     assert answered is not None
-    assert answered.row_id == "wevox/meti-checksheet#98"
-    abroad = assistant.ask("Wevox 데이터가 일본 밖에 저장되기도 하나요?")
-    assert (abroad.features["second_opinion_asked"], abroad.features["second_opinion"]) == (1.0, 0.0)
-    assert abroad.status == "no_answer"
-    assert abroad.alternatives[0].row_id == "wevox/meti-checksheet#98"
+    assert answered.row_id == "voiceping/security-page-ja#15"
+    withheld = assistant.ask(nights)
+    assert (withheld.features["second_opinion_asked"], withheld.features["second_opinion"]) == (1.0, 0.0)
+    assert withheld.status == "no_answer"
+    assert withheld.alternatives[0].row_id == "voiceping/security-page-ja#15"
 
 
 def test_asking_the_second_opinion_only_where_it_decides_changes_no_decision(model_settings: Settings) -> None:
