@@ -123,8 +123,9 @@ def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> 
     stripped.ask_second_opinion_always = True  # these copies are asked for fitting only
     # The second opinion must not see the answer rows either (it has its own index, and its own positions).
     other = assistant.second_opinion
-    second = None if other is None else WithoutRows(other.settings, other.embedder, other.index)
-    if second is not None and other is not None:
+    second = None
+    if other is not None:
+        second = WithoutRows(other.settings, other.embedder, other.index)
         second.weights, second.depth = dict(other.weights), other.depth
     stripped.second_opinion = second
     rows_by_id = {row.id: row for row in assistant.rows}
