@@ -95,6 +95,16 @@ class WithoutRows(Assistant):
 
     excluded: IdArray = np.zeros(0, dtype=np.int64)
 
+    @classmethod
+    def like(cls, assistant: Assistant) -> WithoutRows:
+        """Over ``assistant``'s model and index, fused and thresholded as it is: a cross-fit fold's model has no
+        fusion file of its own, and the weights a new assistant would read instead give scores the asked
+        questions never have (a fit could tell the copies apart by them)."""
+        copy = cls(assistant.settings, assistant.embedder, assistant.index)
+        copy.threshold = assistant.threshold
+        copy.weights, copy.depth = dict(assistant.weights), assistant.depth
+        return copy
+
     def _allowed(self, vendor: str | None, language: str | None) -> IdArray | None:
         allowed = super()._allowed(vendor, language)
         if not len(self.excluded):
@@ -115,18 +125,11 @@ def answer_rows(assistant: Assistant, question: EvalQuestion) -> list[str]:
 
 def without_answers(assistant: Assistant, questions: Sequence[EvalQuestion]) -> list[Outcome]:
     """Every answerable question asked again with its answer rows (`answer_rows`) out of reach."""
-    stripped = WithoutRows(assistant.settings, assistant.embedder, assistant.index)
-    stripped.threshold = assistant.threshold
-    # Fused as the asked questions are: a cross-fit fold's model has no fusion file of its own, and the default
-    # weights would give these copies scores the asked ones never have (a fit could tell them apart by it).
-    stripped.weights, stripped.depth = dict(assistant.weights), assistant.depth
+    stripped = WithoutRows.like(assistant)
     stripped.ask_second_opinion_always = True  # these copies are asked for fitting only
     # The second opinion must not see the answer rows either (it has its own index, and its own positions).
     other = assistant.second_opinion
-    second = None
-    if other is not None:
-        second = WithoutRows(other.settings, other.embedder, other.index)
-        second.weights, second.depth = dict(other.weights), other.depth
+    second = None if other is None else WithoutRows.like(other)
     stripped.second_opinion = second
     rows_by_id = {row.id: row for row in assistant.rows}
     outcomes = []
