@@ -37,6 +37,28 @@ _CODE = re.compile(
     r"(?<![0-9.])[0-9]{3,}(?![0-9.])|(?<![A-Za-z])[A-Z]{2,}[-\u2010-\u2015\u2212][A-Z0-9]{1,4}(?![A-Za-z0-9])"
 )
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+#: Glossary concepts that set when, where, how often or for whom something happens, not what is asked about.
+#: A question that names only these ("이번 주말 도쿄 날씨 어때요?": weekend, japan), and no vendor, has no subject
+#: the documents could answer, however well a row about support on weekdays, Japan time, matches its words
+#: (``settings_only`` here, ``no_subject`` in `assistant.retrieval`).
+SETTING_CONCEPTS = frozenset(
+    {
+        "japan",
+        "overseas",
+        "location",
+        "weekend",
+        "time_of_day",
+        "days",
+        "daily",
+        "weekly",
+        "monthly",
+        "frequency",
+        "regular",
+        "company",
+        "customer",
+        "user",
+    }
+)
 _JOINERS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")  # spaces, hyphens, dashes, minus
 
 
@@ -196,7 +218,9 @@ def question_features(
     """What the question itself says about the answer: its length and how much of it the first row covers.
 
     ``concept_coverage`` is the share of the question's glossary concepts (`assistant.glossary`) that the row
-    names too (0 when the question names none, and ``question_concepts`` is then 0). ``code_mismatch`` is 1
+    names too (0 when the question names none, and ``question_concepts`` is then 0). ``settings_only`` is 1
+    when the question names concepts but only settings (`SETTING_CONCEPTS`: a time, a place, a frequency, a
+    party), none that says what it asks about (typos aside: "bakups" is no concept). ``code_mismatch`` is 1
     when the question names a number or code (`codes`) that the row does not. ``kind_missing`` is 1 when the
     question asks for a kind of fact (a frequency, a duration...) that the row's ``answer`` (its answer cells;
     ``row_text`` when not given) does not state (`assistant.answer_kinds`).
@@ -206,6 +230,9 @@ def question_features(
     (2.0, 1.0, 0.0, 0.0)
     >>> question_features("Are backups encrypted?", "en", "Backup | Seven generations")["concept_coverage"]
     0.5
+    >>> [question_features(q, "en", "Weekdays, Japan time")["settings_only"] for q in ("Tokyo weather this weekend?",
+    ...  "Is the help desk open on weekends?")]
+    [1.0, 0.0]
     >>> row = "Certification | Yes | ISO/IEC 27001:2013 / JIS Q 27001:2014"
     >>> [question_features(q, "en", row)["code_mismatch"] for q in ("ISO 27001?", "ISO 27701?", "ISMS?")]
     [0.0, 1.0, 0.0]
@@ -222,6 +249,7 @@ def question_features(
         "long_question": float(len(question) >= long),
         "question_concepts": float(len(asked)),
         "concept_coverage": len(covered) / len(asked) if asked else 0.0,
+        "settings_only": float(bool(asked) and asked <= SETTING_CONCEPTS),
         "code_mismatch": float(any(code not in row for code in named)),
         "kind_missing": kind_missing(question, row_text if answer is None else answer),
     }

@@ -66,6 +66,7 @@ FEATURES = (
     "promoted",
     "question_concepts",
     "concept_coverage",
+    "no_subject",
     "code_mismatch",
     "kind_missing",
     "cross_lingual",

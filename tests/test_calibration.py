@@ -110,6 +110,20 @@ def test_a_kind_of_fact_the_question_asks_for_and_the_answer_lacks_is_missing() 
     assert missing("Do you scan for viruses?", "有") == 0.0  # a yes/no question asks for no kind
 
 
+def test_a_question_of_only_when_where_and_who_with_no_vendor_has_no_subject(sheet: Settings) -> None:
+    assistant = Assistant.load(sheet)
+
+    def subject(question: str, vendor: str | None = None) -> tuple[float, float]:
+        features = assistant.ask(question, vendor=vendor).features
+        return features["settings_only"], features["no_subject"]
+
+    assert subject("What's the weather in Tokyo this weekend?") == (1.0, 1.0)  # japan, weekend: settings only
+    assert subject("Kumoは土日も使えますか？") == (1.0, 0.0)  # the vendor is its subject
+    assert subject("Can we use it at weekends?", vendor="Kumo") == (1.0, 0.0)  # chosen in the UI
+    assert subject("How many backup generations are kept at weekends?") == (0.0, 0.0)  # backups are a subject
+    assert subject("Who are you?") == (0.0, 0.0)  # no concept at all: question_concepts says so
+
+
 def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings) -> None:
     assistant = Assistant.load(sheet)
     asked = "How many generations of backups are kept?"

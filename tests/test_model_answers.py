@@ -137,6 +137,18 @@ def test_an_off_topic_question_gets_no_reliable_answer(seed_assistant: Assistant
     assert result.alternatives
 
 
+def test_small_talk_in_the_words_of_the_support_hours_row_is_not_answered_with_it(seed_assistant: Assistant) -> None:
+    """Wevox's support hours row says weekdays, Japan time, excluding weekends and holidays: its words, not its
+    subject, are those of weather talk about Tokyo at the weekend (`no_subject`; dev has 36 such questions)."""
+    for question in ("Will it rain in Tokyo on Saturday?", "週末の東京の天気を教えて", "토요일 도쿄 날씨 알려줘"):
+        result = seed_assistant.ask(question)
+        assert (result.status, result.features["no_subject"]) == ("no_answer", 1.0), question
+    support = seed_assistant.ask("Wevoxのサポートは土日も対応していますか？")
+    assert (support.status, support.features["no_subject"]) == ("answered", 0.0)
+    assert support.answer is not None
+    assert support.answer.row_id in {"wevox/meti-checksheet#27", "wevox/meti-checksheet#76"}
+
+
 def test_a_standard_the_documents_do_not_name_is_not_answered_with_another(seed_assistant: Assistant) -> None:
     """Wevox holds ISO 27001 (JQA-IM2024); asked about ISO 27701 or ISMS-P, its 27001 row is no answer: it is
     offered among the closest rows, not stated."""
@@ -181,18 +193,25 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     assistant.ask_second_opinion_always = True  # as when fitting: asked, it puts the same row first
     assert assistant.ask(iso).features["second_opinion"] == 1.0
     assistant.ask_second_opinion_always = False
-    # Whether VoicePing can be used at night and at weekends (dev ja-008): the tuned model alone answers with
-    # the service-hours bullet (0.64); the untuned model puts another row first, and where its opinion decides,
-    # its disagreement withholds the answer, here one the labels accept: the second opinion costs answers too.
-    nights = "VoicePingって夜間や土日も使えますか?"
+    # How many of Wevox's incidents last year took more than a day to recover from (dev ja-309): the tuned model
+    # alone answers with the row on the mean time to recovery (0.57 against 0.54), which the labels do not
+    # accept (the incident-count row does); the untuned model puts another row first, and where its opinion
+    # decides, its disagreement withholds the answer, offering the rows instead: that row first (its English
+    # twin, naming it), then the incident-count row.
+    incidents = "去年、復旧まで丸1日以上かかった障害って何件ありました?"
     alone = Assistant.load(model_settings.model_copy(update={"second_opinion": "none"}))
-    answered = alone.ask(nights).answer
+    answered = alone.ask(incidents).answer
     assert answered is not None
-    assert answered.row_id == "voiceping/security-page-ja#15"
-    withheld = assistant.ask(nights)
+    assert answered.row_id == "wevox/meti-checksheet#10"
+    withheld = assistant.ask(incidents)
     assert (withheld.features["second_opinion_asked"], withheld.features["second_opinion"]) == (1.0, 0.0)
     assert withheld.status == "no_answer"
-    assert withheld.alternatives[0].row_id == "voiceping/security-page-ja#15"
+    first, then = withheld.alternatives[:2]
+    assert (first.row_id, [same.row_id for same in first.same_as]) == (
+        "wevox/meti-checksheet#59",
+        ["wevox/meti-checksheet#10"],
+    )
+    assert then.row_id == "wevox/meti-checksheet#12"
 
 
 def test_asking_the_second_opinion_only_where_it_decides_changes_no_decision(model_settings: Settings) -> None:
