@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from assistant.calibration import Calibration
-from assistant.decision import Placed, features, question_features
+from assistant.decision import SETTING_CONCEPTS, Placed, features, question_features
 from assistant.evaluation.questions import EvalQuestion
 from assistant.fusion import Hit
+from assistant.glossary import GLOSSARY
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from evals.calibrate import answer_rows, first_row_answers, without_answers
@@ -122,6 +123,12 @@ def test_a_question_of_only_when_where_and_who_with_no_vendor_has_no_subject(she
     assert subject("Can we use it at weekends?", vendor="Kumo") == (1.0, 0.0)  # chosen in the UI
     assert subject("How many backup generations are kept at weekends?") == (0.0, 0.0)  # backups are a subject
     assert subject("Who are you?") == (0.0, 0.0)  # no concept at all: question_concepts says so
+
+
+def test_every_setting_concept_is_a_concept_of_the_glossary() -> None:
+    lines = GLOSSARY.read_text(encoding="utf-8").splitlines()
+    concepts = {line.split("\t")[0] for line in lines if line and not line.startswith(("#", "concept\t"))}
+    assert concepts >= SETTING_CONCEPTS, SETTING_CONCEPTS - concepts  # a misspelt one would never match
 
 
 def test_the_rows_taken_away_are_the_answer_and_every_copy_of_it(sheet: Settings) -> None:

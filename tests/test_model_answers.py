@@ -138,8 +138,8 @@ def test_an_off_topic_question_gets_no_reliable_answer(seed_assistant: Assistant
 
 
 def test_small_talk_in_the_words_of_the_support_hours_row_is_not_answered_with_it(seed_assistant: Assistant) -> None:
-    """Wevox's support hours row says weekdays, Japan time, excluding weekends and holidays: its words, not its
-    subject, are those of weather talk about Tokyo at the weekend (`no_subject`; dev has 36 such questions)."""
+    """Wevox's support-hours row (weekdays, Japan time, excluding weekends and holidays) shares its words with
+    weather talk about Tokyo at the weekend, not its subject (`no_subject`; dev has 36 questions of small talk)."""
     for question in ("Will it rain in Tokyo on Saturday?", "週末の東京の天気を教えて", "토요일 도쿄 날씨 알려줘"):
         result = seed_assistant.ask(question)
         assert (result.status, result.features["no_subject"]) == ("no_answer", 1.0), question
@@ -194,7 +194,7 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     assert assistant.ask(iso).features["second_opinion"] == 1.0
     assistant.ask_second_opinion_always = False
     # How many of Wevox's incidents last year took more than a day to recover from (dev ja-309): the tuned model
-    # alone answers with the row on the mean time to recovery (0.57 against 0.54), which the labels do not
+    # alone answers with the row on the mean time to recovery (0.56 against 0.54), which the labels do not
     # accept (the incident-count row does); the untuned model puts another row first, and where its opinion
     # decides, its disagreement withholds the answer, offering the rows instead: that row first (its English
     # twin, naming it), then the incident-count row.
