@@ -120,6 +120,34 @@ def test_the_other_language_part_saying_the_same_is_named_on_the_answer_not_list
         assistant.same_as("kumo/sheet#99")
 
 
+def test_the_two_language_parts_say_the_same_hours_on_either_clock(write_corpus: WriteCorpus, tmp_path: Path) -> None:
+    """The Japanese part writes 17:00, the English part 5:00 PM: the same hours (a later hour is not)."""
+    sheet = (
+        "No.\tサービスレベル項目\t規定内容\t回答\n"
+        "1\t問い合わせ受付時間\t通常時の受付時間\t平日11:00～17:00 (JST)\n"
+        "2\tバックアップ時刻\t取得時刻\t毎日11:30\n"
+        "No.\tSubcategory\tCheck Details\tOur Answer\n"
+        "1\tInquiry hours\tHours for inquiries\tWeekdays from 11:00 AM to 5:00 PM (JST)\n"
+        "2\tBackup time\tWhen are backups taken?\tDaily at 11:30 PM\n"
+    )
+    documents: list[dict[str, object]] = [
+        {
+            "id": "sheet",
+            "vendor": "Kumo",
+            "product": "Kumo",
+            "file": "kumo/sheet.tsv",
+            "layout": "tsv_checksheet",
+            "languages": ["ja", "en"],
+            "title": "Kumo sheet",
+        }
+    ]
+    corpus = write_corpus(documents, {"kumo/sheet.tsv": sheet})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+    assistant = Assistant.load(settings)
+    assert assistant.same_as("kumo/sheet#3") == ["kumo/sheet#1"]
+    assert assistant.same_as("kumo/sheet#4") == []  # 11:30 PM is 23:30, not 11:30
+
+
 def test_the_answer_is_shown_in_the_askers_language_where_a_twin_says_the_same(
     two_vendors: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

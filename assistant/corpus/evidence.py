@@ -20,6 +20,8 @@ from assistant.corpus.statuses import AnswerStatus, contradict
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _FACT = re.compile(r"\d{1,2}:\d{2}|\d+(?:\.\d+)+|[A-Z]{2,}|[A-Z]\d+|\d{2,}")
+#: A time on the 12-hour clock ("5:00 PM", "11:30 a.m."): read as the 24-hour time a translation writes (17:00).
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})\s*([AaPp])\.?\s?[Mm]\.?(?![A-Za-z])")
 #: Texts whose character bigrams overlap at least this much (over the smaller set) state the same thing.
 OVERLAP = 0.75
 #: Fewer bigrams than this is too little text to compare ("有", "対応済").
@@ -44,8 +46,13 @@ def _folded_text(text: str) -> str:
 def _facts_of(text: str) -> frozenset[str]:
     text = unicodedata.normalize("NFKC", text)
     dates = {f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in _DATE.findall(text)}
-    rest = _DATE.sub(" ", text)
+    rest = _CLOCK.sub(_twenty_four_hours, _DATE.sub(" ", text))
     return frozenset(dates | {fact.casefold() for fact in _FACT.findall(rest)})
+
+
+def _twenty_four_hours(time: re.Match[str]) -> str:
+    hours, minutes, half = time.groups()
+    return f"{int(hours) % 12 + (12 if half in 'Pp' else 0)}:{minutes}"
 
 
 def facts(row: Row) -> set[str]:
@@ -55,6 +62,13 @@ def facts(row: Row) -> set[str]:
     ...           answer="TLS1.3のみ、ログは30日で匿名化 (AWS S3) 2025/4/25 9:00〜18:00", source_text="x",
     ...           line_start=1, line_end=1)))
     ['1.3', '18:00', '2025-04-25', '30', '9:00', 'aws', 's3', 'tls']
+
+    A time on the 12-hour clock is the 24-hour time a translation writes ("平日11:00～17:00" in the other part):
+
+    >>> sorted(facts(Row(id="v/d#2", vendor="V", vendor_id="v", document_id="v/d", language="en", kind="sheet_row",
+    ...           detail="Weekdays from 11:00 AM to 5:00 PM (JST); backups at 12:30 a.m.", source_text="x",
+    ...           line_start=2, line_end=2)))
+    ['0:30', '11:00', '17:00', 'jst']
     """
     return set(_facts_of(_texts(row)))
 

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.index.integrity import FileStamp
 
-#: Bump when the folder layout or the manifest's meaning changes.
-INDEX_FORMAT = 5
+#: Bump when the folder layout or the manifest's meaning changes, or what a build derives from the rows (6: the
+#: links read 12-hour times as 24-hour ones, `assistant.corpus.evidence`).
+INDEX_FORMAT = 6
 
 
 class DocumentStamp(BaseModel):
