@@ -146,10 +146,27 @@ def tiny_corpus(write_corpus: WriteCorpus) -> Path:
     return write_corpus(TINY_DOCUMENTS, TINY_FILES)
 
 
+def hashing_over(corpus: Path, tmp_path: Path) -> Settings:
+    """Settings over ``corpus`` with the model-free hashing embedder and a fresh index folder."""
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+
+
+#: One checksheet of the vendor Kumo, its Japanese part above its English part, at ``kumo/sheet.tsv``.
+KUMO_SHEET: dict[str, object] = {
+    "id": "sheet",
+    "vendor": "Kumo",
+    "product": "Kumo",
+    "file": "kumo/sheet.tsv",
+    "layout": "tsv_checksheet",
+    "languages": ["ja", "en"],
+    "title": "Kumo sheet",
+}
+
+
 @pytest.fixture
 def hashing_settings(tmp_path: Path, tiny_corpus: Path) -> Settings:
     """Settings over the tiny corpus with the model-free hashing embedder and a fresh index folder."""
-    return Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+    return hashing_over(tiny_corpus, tmp_path)
 
 
 # --- the real model over the seed corpus (tests marked "model") -------------------------------------------
@@ -198,12 +215,7 @@ KUMO_SHEET_V1 = (
 )
 DECISION_DOCUMENTS: list[dict[str, object]] = [
     {
-        "id": "sheet",
-        "vendor": "Kumo",
-        "product": "Kumo",
-        "file": "kumo/sheet.tsv",
-        "layout": "tsv_checksheet",
-        "languages": ["ja", "en"],
+        **KUMO_SHEET,
         "title": "Kumo security sheet",
         "version": "2.0",
         "as_of": dt.date(2025, 2, 1),

@@ -17,7 +17,7 @@ from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from evals.calibrate import answer_rows, first_row_answers, without_answers
 
-from conftest import WriteCorpus
+from conftest import KUMO_SHEET, WriteCorpus, hashing_over
 
 SHEET = (
     "No.\tサービスレベル項目\t規定内容\t回答\n"
@@ -31,19 +31,7 @@ SHEET = (
 
 @pytest.fixture
 def sheet(write_corpus: WriteCorpus, tmp_path: Path) -> Settings:
-    documents: list[dict[str, object]] = [
-        {
-            "id": "sheet",
-            "vendor": "Kumo",
-            "product": "Kumo",
-            "file": "kumo/sheet.tsv",
-            "layout": "tsv_checksheet",
-            "languages": ["ja", "en"],
-            "title": "Kumo sheet",
-        }
-    ]
-    corpus = write_corpus(documents, {"kumo/sheet.tsv": SHEET})
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
+    return hashing_over(write_corpus([KUMO_SHEET], {"kumo/sheet.tsv": SHEET}), tmp_path)
 
 
 def _placed(position: int, score: float, dense: float, concepts: float) -> Placed:

@@ -14,7 +14,7 @@ from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from assistant.subjects import Subjects
 
-from conftest import WriteCorpus
+from conftest import KUMO_SHEET, WriteCorpus, hashing_over
 
 SHEET = (
     "No.\tサービスレベル項目\t規定内容\t回答\n"
@@ -29,17 +29,7 @@ SHEET = (
 @pytest.fixture
 def two_vendors(write_corpus: WriteCorpus, tmp_path: Path) -> Settings:
     documents: list[dict[str, object]] = [
-        {
-            "id": "sheet",
-            "vendor": "Kumo",
-            "product": "Kumo",
-            "file": "kumo/sheet.tsv",
-            "layout": "tsv_checksheet",
-            "languages": ["ja", "en"],
-            "title": "Kumo sheet Ver.2",
-            "version": "2",
-            "as_of": dt.date(2025, 2, 1),
-        },
+        {**KUMO_SHEET, "title": "Kumo sheet Ver.2", "version": "2", "as_of": dt.date(2025, 2, 1)},
         {
             "id": "faq",
             "vendor": "Acme",
@@ -130,20 +120,7 @@ def test_the_two_language_parts_say_the_same_hours_on_either_clock(write_corpus:
         "1\tInquiry hours\tHours for inquiries\tWeekdays from 11:00 AM to 5:00 PM (JST)\n"
         "2\tBackup time\tWhen are backups taken?\tDaily at 11:30 PM\n"
     )
-    documents: list[dict[str, object]] = [
-        {
-            "id": "sheet",
-            "vendor": "Kumo",
-            "product": "Kumo",
-            "file": "kumo/sheet.tsv",
-            "layout": "tsv_checksheet",
-            "languages": ["ja", "en"],
-            "title": "Kumo sheet",
-        }
-    ]
-    corpus = write_corpus(documents, {"kumo/sheet.tsv": sheet})
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hashing")
-    assistant = Assistant.load(settings)
+    assistant = Assistant.load(hashing_over(write_corpus([KUMO_SHEET], {"kumo/sheet.tsv": sheet}), tmp_path))
     assert assistant.same_as("kumo/sheet#3") == ["kumo/sheet#1"]
     assert assistant.same_as("kumo/sheet#4") == []  # 11:30 PM is 23:30, not 11:30
 
