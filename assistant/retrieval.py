@@ -313,8 +313,8 @@ class Assistant:
             vendor_named=float(asked.scope.source == "question"),
             vendor_given=float(asked.scope.source == "given"),
         )
-        # Whose question, about what: none named or chosen, and only when / where / who (`SETTING_CONCEPTS`).
-        features["no_subject"] = features["settings_only"] * (1.0 - features["vendor_named"] - features["vendor_given"])
+        # Whose question, about what: no vendor named or chosen, and only when / where / who (`SETTING_CONCEPTS`).
+        features["no_subject"] = float(features["settings_only"] == 1.0 and asked.scope.source == "none")
         if self.second_opinion is not None:
             features.update(self._second_opinion(asked, candidate, features))
         if self.calibration is None:

@@ -12,7 +12,7 @@ from assistant.calibration import Calibration
 from assistant.decision import SETTING_CONCEPTS, Placed, features, question_features
 from assistant.evaluation.questions import EvalQuestion
 from assistant.fusion import Hit
-from assistant.glossary import GLOSSARY
+from assistant.glossary import default_glossary
 from assistant.retrieval import Assistant
 from assistant.settings import Settings
 from evals.calibrate import answer_rows, first_row_answers, without_answers
@@ -114,8 +114,10 @@ def test_a_question_of_only_when_where_and_who_with_no_vendor_has_no_subject(she
 
 
 def test_every_setting_concept_is_a_concept_of_the_glossary() -> None:
-    lines = GLOSSARY.read_text(encoding="utf-8").splitlines()
-    concepts = {line.split("\t")[0] for line in lines if line and not line.startswith(("#", "concept\t"))}
+    glossary = default_glossary()
+    concepts = {c for terms in glossary.substrings.values() for _, found in terms for c in found}
+    concepts |= {c for terms in glossary.phrases.values() for _, _, found in terms for c in found}
+    concepts |= {c for found in glossary.prefixes.values() for c in found}
     assert concepts >= SETTING_CONCEPTS, SETTING_CONCEPTS - concepts  # a misspelt one would never match
 
 
