@@ -75,6 +75,11 @@ def serve(env: Mapping[str, str], log: Path, timeout_s: float = 60) -> Iterator[
 def ask_in_chat(page: Any, question: str, timeout_ms: int) -> Any:
     """Type a question into the chat input, send it, and return the answer's chat message once it is drawn
     (its rating widget, a card's last element, is on the page)."""
+    # While a rerun draws the page again (after a language switch, say), Streamlit can show the old chat input beside
+    # the new one for a moment; wait until there is exactly one.
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=stChatInputTextArea]').length === 1", timeout=timeout_ms
+    )
     box = page.get_by_test_id("stChatInputTextArea")
     box.wait_for(timeout=timeout_ms)
     before = page.get_by_test_id("stChatMessage").count()
