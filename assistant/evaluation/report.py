@@ -64,7 +64,9 @@ def markdown_report(report: EvalReport) -> str:
     lines = [
         f"# Evaluation: {report.questions_file}",
         "",
-        f"Model `{report.model}`, threshold {report.threshold:.3f}, {report.n_questions} questions, "
+        f"Model `{report.model}`, "
+        + (f"calibration `{report.calibration}`, " if report.calibration else "no calibration, ")
+        + f"threshold {report.threshold:.3f}, {report.n_questions} questions, "
         f"{report.created_at:%Y-%m-%d %H:%M} UTC.",
         "",
         "## Retrieval (answerable questions)",

@@ -102,6 +102,9 @@ class EvalReport(BaseModel):
 
     questions_file: str
     model: str
+    #: The calibration that made the decisions (`Calibration.model`: "<model>+second-opinion" when a second
+    #: model was asked too), or None when there was none and the threshold is the raw score's.
+    calibration: str | None = None
     threshold: float
     created_at: dt.datetime
     n_questions: int
@@ -274,6 +277,7 @@ def evaluate(
     *,
     questions_file: str,
     model: str,
+    calibration: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
     """Run every question and compute the report."""
@@ -293,6 +297,7 @@ def evaluate(
     return EvalReport(
         questions_file=questions_file,
         model=model,
+        calibration=calibration,
         threshold=asker.threshold,
         created_at=dt.datetime.now(dt.UTC),
         n_questions=len(outcomes),
