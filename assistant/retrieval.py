@@ -398,7 +398,8 @@ class Assistant:
             status, reason_code = "conflict", "conflict"
             reason = conflict_reason([self.rows[p.hit.position] for p in decision.conflicting])
         head = candidate
-        if status == "answered" and candidate is not None:
+        if candidate is not None and status in ("answered", "no_answer"):
+            # The answer, or the first of the closest rows, in the asker's language where a twin says the same.
             head = self._in_asker_language(candidate, decision, language, question_language)
         answer = matches.match(1, head) if status == "answered" and head is not None else None
         # Current rows of the item that disagree: each says with which, also among the closest rows of a
@@ -407,7 +408,7 @@ class Assistant:
         disagreeing = {at: [other for other in ids.values() if other != own] for at, own in ids.items()}
         conflicting = matches.matches(decision.conflicting, disagreeing=disagreeing) if status == "conflict" else []
         if status == "no_answer":  # the closest rows: the candidate, the rows that disagree, the outdated ones
-            shown, closest = [], [p for p in [candidate, *decision.conflicting[1:], *decision.outdated] if p]
+            shown, closest = [], [p for p in [head, *decision.conflicting[1:], *decision.outdated] if p]
         else:
             shown = [*(decision.conflicting if status == "conflict" else [head]), *decision.outdated]
             closest = []

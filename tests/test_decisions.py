@@ -150,6 +150,22 @@ def test_the_answer_is_shown_in_the_askers_language_where_a_twin_says_the_same(
     assert result.confidence == unswapped.confidence
 
 
+def test_the_closest_row_of_no_reliable_answer_is_shown_in_the_askers_language_too(two_vendors: Settings) -> None:
+    """Without an answer, the first of the closest rows is the Japanese part where it says what the English part
+    the ranking put first says; the English part is named on it, not listed again."""
+    question = "Backup generations: how many generations of backups are kept? 世代数は?"
+    unsure = Assistant.load(two_vendors.model_copy(update={"answer_threshold": 1.0}))
+    result = unsure.ask(question, vendor="Kumo", k=3)
+    assert (result.status, result.reason_code, result.question_language) == ("no_answer", "low_confidence", "ja")
+    first = result.alternatives[0]
+    assert (first.rank, first.row_id) == (1, "kumo/sheet#2")
+    assert [(t.row_id, t.language) for t in first.same_as] == [("kumo/sheet#4", "en")]
+    assert "kumo/sheet#4" not in {m.row_id for m in result.alternatives}
+    # A language filter still chooses: the English part, as ranked.
+    filtered = unsure.ask(question, vendor="Kumo", language="en", k=3)
+    assert (filtered.status, filtered.alternatives[0].row_id) == ("no_answer", "kumo/sheet#4")
+
+
 def test_the_vendor_named_in_the_question_wins_and_the_result_says_so(two_vendors: Settings) -> None:
     result = Assistant.load(two_vendors).ask("Is Acme ISO 27001 certified?", vendor="Kumo")
     assert (result.vendor, result.vendor_source, result.vendor_overridden) == ("Acme", "question", "Kumo")

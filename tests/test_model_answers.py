@@ -196,8 +196,8 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     # How many of Wevox's incidents last year took more than a day to recover from (dev ja-309): the tuned model
     # alone answers with the row on the mean time to recovery (0.56 against 0.54), which the labels do not
     # accept (the incident-count row does); the untuned model puts another row first, and where its opinion
-    # decides, its disagreement withholds the answer, offering the rows instead: that row first (its English
-    # twin, naming it), then the incident-count row.
+    # decides, its disagreement withholds the answer, offering the rows instead: that row first (in Japanese,
+    # like the question, naming the English twin the ranking put first), then the incident-count row.
     incidents = "去年、復旧まで丸1日以上かかった障害って何件ありました?"
     alone = Assistant.load(model_settings.model_copy(update={"second_opinion": "none"}))
     answered = alone.ask(incidents).answer
@@ -208,8 +208,8 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
     assert withheld.status == "no_answer"
     first, then = withheld.alternatives[:2]
     assert (first.row_id, [same.row_id for same in first.same_as]) == (
-        "wevox/meti-checksheet#59",
-        ["wevox/meti-checksheet#10"],
+        "wevox/meti-checksheet#10",
+        ["wevox/meti-checksheet#59"],
     )
     assert then.row_id == "wevox/meti-checksheet#12"
 
