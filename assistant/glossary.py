@@ -64,6 +64,8 @@ class Glossary:
     phrases: dict[str, tuple[tuple[tuple[str, ...], bool, tuple[str, ...]], ...]]
     #: Single-word prefix terms ("encrypt*") -> concepts, looked up by each prefix of a word.
     prefixes: dict[str, tuple[str, ...]]
+    #: Every concept id the glossary defines.
+    ids: frozenset[str] = frozenset()
 
     @classmethod
     def from_entries(cls, entries: Mapping[str, Iterable[str]]) -> Glossary:
@@ -91,6 +93,7 @@ class Glossary:
             {c: tuple(sorted(t, key=lambda x: -len(x[0]))) for c, t in substrings.items()},
             {w: tuple(sorted(p, key=lambda x: -len(x[0]))) for w, p in phrases.items()},
             prefixes,
+            frozenset(entries),
         )
 
     @classmethod
